@@ -1,0 +1,249 @@
+//! Code generation: the user's function, rebuilt around a call into the runtime, and its
+//! companion module.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type, Visibility};
+
+use crate::attr::{self, Kind, Options, ShowSpinner, Ttl};
+use crate::errors::Errors;
+use crate::input::{Function, Output};
+use crate::valid;
+
+/// The whole expansion of `#[cache_data]` / `#[cache_resource]` on `item`.
+///
+/// On any error the original function is emitted unchanged next to the errors, so the user
+/// sees their real mistakes and not a cascade of "cannot find function" after them.
+pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(_) => {
+            let message = format!(
+                "`{}` applies to functions (`fn name(..) -> T {{ .. }}`)",
+                kind.attribute()
+            );
+            let error = syn::Error::new(attr::span_of(&item), message).to_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let mut errors = Errors::default();
+    let raw = errors.ok(attr::parse_raw(args)).unwrap_or_default();
+    let options = Options::from_raw(kind, raw, &mut errors);
+    valid::check_signature(kind, &function, &mut errors);
+    match errors.finish() {
+        Ok(()) => generate(kind, &options, &Function::new(&function)),
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#error #function)
+        }
+    }
+}
+
+// Input:
+//     #[cache_data(ttl = 60)]
+//     pub fn load(path: String, _retries: u32) -> Table { body }
+// Output:
+//     pub fn load(path: String, _retries: u32) -> Table {
+//         load::__FNCACHE.get(
+//             || Options::new().ttl(Duration::from_nanos(60_000_000_000)),
+//             KeyWriter::new().arg(&path).finish(),
+//             move || -> Table { body },
+//         )
+//     }
+//     /// Cache controls of the cached function `load`.
+//     pub mod load {
+//         use super::*;
+//         pub static __FNCACHE: DataCache = DataCache::new(FnId { path: module_path!(), code: ".." });
+//         pub fn clear() { __FNCACHE.clear() }
+//         pub fn clear_entry(path: String) { __FNCACHE.clear_entry(KeyWriter::new().arg(&path).finish()) }
+//     }
+// (every runtime name in full as `::fncache::__private::..`)
+fn generate(kind: Kind, options: &Options, function: &Function<'_>) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+        ..
+    } = function.item;
+    let name = function.name();
+    let key = key_expr(function);
+    let options = options_expr(options);
+    let method = get_method(function);
+    let closure_output = match &sig.output {
+        ReturnType::Default => None,
+        ReturnType::Type(arrow, ty) => Some(quote!(#arrow #ty)),
+    };
+    let mut outer_sig = sig.clone();
+    if kind == Kind::Resource {
+        outer_sig.output = shared_output(&function.output);
+    }
+    let companion = companion_module(kind, function);
+    quote! {
+        #(#attrs)*
+        #vis #outer_sig {
+            #name::__FNCACHE.#method(#options, #key, move || #closure_output #block)
+        }
+        #companion
+    }
+}
+
+/// `KeyWriter::new().arg(&a).arg(&b).finish()` over the hashed parameters. Each `.arg` carries
+/// its parameter's type span, so a type that is not `Serialize` is reported on that type.
+fn key_expr(function: &Function<'_>) -> TokenStream {
+    let args = function.hashed_params().map(|param| {
+        let ident = param.ident;
+        quote_spanned!(param.ty.span()=> .arg(&#ident))
+    });
+    quote!(::fncache::__private::KeyWriter::new() #(#args)* .finish())
+}
+
+/// `|| Options::new().ttl(..)...`, listing only the options that were given.
+fn options_expr(options: &Options) -> TokenStream {
+    let mut calls = TokenStream::new();
+    match &options.ttl {
+        Some(Ttl::Fixed(duration)) => {
+            let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+            calls.extend(quote!(.ttl(::fncache::__private::Duration::from_nanos(#nanos))));
+        }
+        Some(Ttl::Expr(expr)) => calls.extend(quote_spanned!(expr.span()=> .ttl(#expr))),
+        None => {}
+    }
+    if let Some(max) = &options.max_entries {
+        calls.extend(quote_spanned!(max.span()=> .max_entries(#max)));
+    }
+    match &options.show_spinner {
+        Some(ShowSpinner::Off) => {
+            calls.extend(quote!(.show_spinner(::fncache::__private::ShowSpinner::Off)))
+        }
+        Some(ShowSpinner::Text(text)) => {
+            calls.extend(quote!(.show_spinner(::fncache::__private::ShowSpinner::Text(#text))))
+        }
+        None => {}
+    }
+    if let Some(show_time) = &options.show_time {
+        calls.extend(quote!(.show_time(#show_time)));
+    }
+    if let Some(validate) = &options.validate {
+        calls.extend(quote_spanned!(validate.span()=> .validate(#validate)));
+    }
+    if let Some(on_release) = &options.on_release {
+        calls.extend(quote_spanned!(on_release.span()=> .on_release(#on_release)));
+    }
+    quote!(|| ::fncache::__private::Options::new() #calls)
+}
+
+/// `get` or `get_or_err`, spanned on the cached type so that a return type the cache cannot
+/// hold is reported there.
+fn get_method(function: &Function<'_>) -> TokenStream {
+    let span = function
+        .output
+        .cached()
+        .map_or_else(|| function.item.sig.ident.span(), |ty| ty.span());
+    match function.output {
+        Output::Value(_) => quote_spanned!(span=> get),
+        Output::Result { .. } => quote_spanned!(span=> get_or_err),
+    }
+}
+
+/// `-> Arc<T>` for `-> T`, `-> Result<Arc<T>, E>` for `-> Result<T, E>`.
+fn shared_output(output: &Output<'_>) -> ReturnType {
+    let arc = |ty: Option<&Type>| -> Type {
+        let ty = ty.map_or_else(|| quote!(()), ToTokens::to_token_stream);
+        syn::parse_quote!(::fncache::__private::Arc<#ty>)
+    };
+    match *output {
+        Output::Value(ty) => {
+            let shared = arc(ty);
+            syn::parse_quote!(-> #shared)
+        }
+        Output::Result { whole, ok } => {
+            let mut whole = whole.clone();
+            if let Type::Path(path) = &mut whole
+                && let Some(last) = path.path.segments.last_mut()
+                && let PathArguments::AngleBracketed(args) = &mut last.arguments
+                && let Some(first) = args.args.first_mut()
+            {
+                *first = GenericArgument::Type(arc(Some(ok)));
+            }
+            syn::parse_quote!(-> #whole)
+        }
+    }
+}
+
+/// The module named like the function, with the cache's `static`, `clear` and `clear_entry`.
+fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
+    let name = function.name();
+    let vis = &function.item.vis;
+    let item_vis = item_visibility(vis);
+    let cache_type = match kind {
+        Kind::Data => quote!(::fncache::__private::DataCache),
+        Kind::Resource => {
+            let cached = function
+                .output
+                .cached()
+                .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+            let span = function
+                .output
+                .cached()
+                .map_or_else(|| name.span(), |ty| ty.span());
+            quote_spanned!(span=> ::fncache::__private::ResourceCache<#cached>)
+        }
+    };
+    let code = code_hash(function.item);
+    let params = function.hashed_params().map(|p| {
+        let (ident, ty) = (p.ident, p.ty);
+        quote!(#ident: #ty)
+    });
+    let key = key_expr(function);
+    let module_doc = format!("Cache controls of the cached function `{name}`.");
+    let clear_doc = format!("Drops every cached entry of `{name}`.");
+    let clear_entry_doc = format!(
+        "Drops the cached entry of `{name}` for these arguments (its parameters that do not start with `_`)."
+    );
+    quote! {
+        #[doc = #module_doc]
+        #[allow(dead_code, clippy::wildcard_imports)]
+        #vis mod #name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[doc(hidden)]
+            #[doc = "The cache itself."]
+            pub static __FNCACHE: #cache_type = <#cache_type>::new(::fncache::__private::FnId {
+                path: ::core::module_path!(),
+                code: #code,
+            });
+
+            #[doc = #clear_doc]
+            #item_vis fn clear() {
+                __FNCACHE.clear()
+            }
+
+            #[doc = #clear_entry_doc]
+            #item_vis fn clear_entry(#(#params),*) {
+                __FNCACHE.clear_entry(#key)
+            }
+        }
+    }
+}
+
+/// The visibility of the companion's functions: the function's own, seen from inside the module.
+fn item_visibility(vis: &Visibility) -> TokenStream {
+    match vis {
+        Visibility::Inherited => quote!(pub(super)),
+        Visibility::Restricted(restricted) if restricted.path.is_ident("crate") => {
+            quote!(pub(crate))
+        }
+        _ => quote!(pub),
+    }
+}
+
+/// A digest of the function's signature and body: a new cache whenever its code changes.
+fn code_hash(item: &ItemFn) -> String {
+    let mut tokens_text = item.sig.to_token_stream().to_string();
+    tokens_text.push('\n');
+    tokens_text.push_str(&item.block.to_token_stream().to_string());
+    blake3::hash(tokens_text.as_bytes()).to_hex()[..32].to_owned()
+}

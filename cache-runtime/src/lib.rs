@@ -1,0 +1,31 @@
+//! The runtime of [fncache](https://docs.rs/fncache): what the `#[cache_data]` and
+//! `#[cache_resource]` attributes expand to calls of.
+//!
+//! Users depend on the `fncache` crate, which re-exports what is public here; generated code
+//! reaches this crate only through `::fncache::__private`. The pieces:
+//!
+//! - [`key`]: the canonical encoding of a call's arguments into a [`Key`](key::Key).
+//! - [`codec`]: how `#[cache_data]` values are encoded (serde + bincode 2).
+//! - [`DataCache`] and [`ResourceCache`]: one function's cache each, over a shared in-memory
+//!   store with compute-once, ttl and LRU eviction.
+//! - [`progress`]: the spinner and the hook that replaces it.
+//! - [`clock`]: the cache's notion of time, which tests can advance.
+
+#![warn(missing_docs)]
+
+pub mod bounds;
+pub mod clock;
+pub mod codec;
+mod data;
+mod flight;
+pub mod key;
+mod options;
+pub mod progress;
+mod registry;
+mod resource;
+mod store;
+
+pub use data::DataCache;
+pub use options::{FnId, Options, ShowSpinner};
+pub use registry::{clear_all_data, clear_all_resources};
+pub use resource::ResourceCache;

@@ -1,0 +1,127 @@
+//! The options of one cached function, as the attribute macros build them.
+
+use std::time::Duration;
+
+use crate::progress::Spinner;
+
+/// Who a cached function is: its path and a hash of its code.
+///
+/// The path is `module_path!()` of the function's companion module, which is the function's own
+/// path (`my_crate::db::connect`). The code hash changes whenever the function's tokens do, so
+/// an edited function never meets entries its older code stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FnId {
+    /// The function's path.
+    pub path: &'static str,
+    /// A hex digest of the function's tokens.
+    pub code: &'static str,
+}
+
+impl FnId {
+    /// The function's name: the last segment of its path.
+    pub fn name(&self) -> &'static str {
+        self.path.rsplit("::").next().unwrap_or(self.path)
+    }
+}
+
+/// What the `show_spinner` option says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShowSpinner {
+    /// ``Running `f(...)`.`` (the default).
+    Default,
+    /// No spinner.
+    Off,
+    /// This text.
+    Text(&'static str),
+}
+
+/// The options of one cached function. `T` is a resource's type (`()` for data).
+pub struct Options<T = ()> {
+    pub(crate) ttl: Option<Duration>,
+    pub(crate) max_entries: Option<usize>,
+    pub(crate) show_spinner: ShowSpinner,
+    pub(crate) show_time: bool,
+    pub(crate) validate: Option<Box<dyn Fn(&T) -> bool + Send + Sync>>,
+    pub(crate) on_release: Option<Box<dyn Fn(&T) + Send + Sync>>,
+}
+
+impl<T> Default for Options<T> {
+    fn default() -> Self {
+        Options {
+            ttl: None,
+            max_entries: None,
+            show_spinner: ShowSpinner::Default,
+            show_time: false,
+            validate: None,
+            on_release: None,
+        }
+    }
+}
+
+impl<T> Options<T> {
+    /// The defaults: no ttl, no size limit, the default spinner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Entries expire this long after they are stored.
+    pub fn ttl(mut self, ttl: Duration) -> Self {
+        self.ttl = Some(ttl);
+        self
+    }
+
+    /// At most this many entries; the least recently used goes first.
+    pub fn max_entries(mut self, max_entries: usize) -> Self {
+        self.max_entries = Some(max_entries);
+        self
+    }
+
+    /// Whether and what to show while computing.
+    pub fn show_spinner(mut self, show_spinner: ShowSpinner) -> Self {
+        self.show_spinner = show_spinner;
+        self
+    }
+
+    /// Whether the spinner shows the elapsed time.
+    pub fn show_time(mut self, show_time: bool) -> Self {
+        self.show_time = show_time;
+        self
+    }
+
+    /// Checked on every hit; `false` drops the entry and recomputes.
+    pub fn validate(mut self, validate: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
+        self.validate = Some(Box::new(validate));
+        self
+    }
+
+    /// Called once for every value that leaves the cache.
+    pub fn on_release(mut self, on_release: impl Fn(&T) + Send + Sync + 'static) -> Self {
+        self.on_release = Some(Box::new(on_release));
+        self
+    }
+
+    pub(crate) fn spinner(&self, id: &FnId) -> Spinner {
+        let text = match self.show_spinner {
+            ShowSpinner::Off => None,
+            ShowSpinner::Default => Some(Spinner::default_text(id.name())),
+            ShowSpinner::Text(text) => Some(text.to_owned()),
+        };
+        Spinner {
+            text,
+            show_time: self.show_time,
+        }
+    }
+
+    pub(crate) fn limits(&self, id: &FnId) -> crate::store::Limits {
+        if self.ttl == Some(Duration::ZERO) {
+            tracing::warn!(
+                "fncache: `{}` has a ttl of zero, so nothing it computes is ever reused",
+                id.path
+            );
+        }
+        crate::store::Limits {
+            ttl: self.ttl.map(crate::clock::nanos),
+            max_entries: self.max_entries,
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The in-memory store behind one cached function: entries, compute-once, ttl and LRU.
+//!
+//! The store never runs the user's function. A lookup either finds a value, waits for the
+//! caller already computing it, or hands out a [`Ticket`] that makes the caller the one who
+//! computes. No lock is held while a value is computed, so the function may call other cached
+//! functions, or itself with other arguments.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use dashmap::DashMap;
+use dashmap::mapref::entry::Entry as MapEntry;
+
+use crate::clock;
+use crate::flight::Flight;
+use crate::key::{Key, KeyHasherBuilder};
+
+/// Called with every value that leaves the store.
+pub(crate) type Release<V> = Box<dyn Fn(&V) + Send + Sync>;
+
+/// Limits of one store, fixed when it is created.
+pub(crate) struct Limits {
+    /// How long an entry lives after it is stored, in clock nanoseconds.
+    pub(crate) ttl: Option<u64>,
+    pub(crate) max_entries: Option<usize>,
+}
+
+pub(crate) struct Store<V> {
+    map: DashMap<Key, Slot<V>, KeyHasherBuilder>,
+    limits: Limits,
+    /// How many `Slot::Ready` entries the map holds.
+    ready: AtomicUsize,
+    next_id: AtomicU64,
+    /// The LRU clock: bumped on every use, only when `max_entries` is set.
+    tick: AtomicU64,
+    /// Serializes evictions so that two racing inserts evict one entry each, not two.
+    evicting: Mutex<()>,
+    /// Stored entries in the order they expire (ttl is the same for all), when ttl is set.
+    expiry: Mutex<VecDeque<(u64, Key, u64)>>,
+    on_release: Option<Release<V>>,
+}
+
+enum Slot<V> {
+    Ready(Ready<V>),
+    Pending(Arc<Flight<V>>),
+}
+
+struct Ready<V> {
+    value: V,
+    /// Unique within the store, so a removal never takes a newer entry stored under the same key.
+    id: u64,
+    stored_at: u64,
+    last_used: AtomicU64,
+}
+
+/// What a lookup found.
+pub(crate) enum Lookup<'s, V: Clone> {
+    /// A stored value.
+    Hit { value: V, id: u64 },
+    /// The value another caller just computed while this one waited.
+    Fresh(V),
+    /// Nothing usable: the caller computes and hands the value to the ticket.
+    Compute(Ticket<'s, V>),
+    /// A recursive call with the key its own thread is computing: computing it again, uncached,
+    /// is what the plain function would do.
+    Bypass,
+}
+
+/// The right and duty to compute one key. Dropping it without [`Ticket::fulfil`] (an `Err`, a
+/// panic) stores nothing and wakes the waiters so that one of them takes over.
+pub(crate) struct Ticket<'s, V: Clone> {
+    store: &'s Store<V>,
+    key: Key,
+    flight: Arc<Flight<V>>,
+    settled: bool,
+}
+
+impl<V: Clone> Ticket<'_, V> {
+    /// Stores `value` (unless a clear came in meanwhile) and hands it to the waiters.
+    pub(crate) fn fulfil(mut self, value: V) {
+        self.settled = true;
+        self.store.fulfil(self.key, &self.flight, value.clone());
+        self.flight.finish(value);
+    }
+}
+
+impl<V: Clone> Drop for Ticket<'_, V> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.store
+                .map
+                .remove_if(&self.key, |_, slot| self.flight.is(slot));
+            self.flight.abandon();
+        }
+    }
+}
+
+impl<V> Flight<V> {
+    fn is(self: &Arc<Self>, slot: &Slot<V>) -> bool {
+        matches!(slot, Slot::Pending(f) if Arc::ptr_eq(f, self))
+    }
+}
+
+/// What the slow path decided while it held the map's lock.
+enum Step<V> {
+    Hit(V, u64),
+    Own(Arc<Flight<V>>, Option<V>),
+    Wait(Arc<Flight<V>>),
+}
+
+impl<V: Clone> Store<V> {
+    pub(crate) fn new(limits: Limits, on_release: Option<Release<V>>) -> Self {
+        Store {
+            map: DashMap::with_hasher(KeyHasherBuilder::default()),
+            limits,
+            ready: AtomicUsize::new(0),
+            next_id: AtomicU64::new(0),
+            tick: AtomicU64::new(0),
+            evicting: Mutex::new(()),
+            expiry: Mutex::new(VecDeque::new()),
+            on_release,
+        }
+    }
+
+    /// Finds `key`'s value, waits for it, or makes the caller compute it.
+    #[inline]
+    pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
+        if let Some(slot) = self.map.get(&key)
+            && let Slot::Ready(entry) = &*slot
+            && !self.is_expired(entry)
+        {
+            self.touch(entry);
+            return Lookup::Hit {
+                value: entry.value.clone(),
+                id: entry.id,
+            };
+        }
+        self.lookup_slow(key)
+    }
+
+    #[cold]
+    fn lookup_slow(&self, key: Key) -> Lookup<'_, V> {
+        loop {
+            let step = match self.map.entry(key) {
+                MapEntry::Occupied(mut occupied) => match occupied.get() {
+                    Slot::Ready(entry) if !self.is_expired(entry) => {
+                        self.touch(entry);
+                        Step::Hit(entry.value.clone(), entry.id)
+                    }
+                    Slot::Ready(_) => {
+                        let flight = Arc::new(Flight::new());
+                        let Slot::Ready(old) = occupied.insert(Slot::Pending(flight.clone()))
+                        else {
+                            unreachable!("the slot was ready a moment ago, under the same lock")
+                        };
+                        self.ready.fetch_sub(1, Ordering::Relaxed);
+                        Step::Own(flight, Some(old.value))
+                    }
+                    Slot::Pending(flight) => Step::Wait(flight.clone()),
+                },
+                MapEntry::Vacant(vacant) => {
+                    let flight = Arc::new(Flight::new());
+                    vacant.insert(Slot::Pending(flight.clone()));
+                    Step::Own(flight, None)
+                }
+            };
+            match step {
+                Step::Hit(value, id) => return Lookup::Hit { value, id },
+                Step::Own(flight, expired) => {
+                    if let Some(value) = expired {
+                        self.release(value);
+                    }
+                    return Lookup::Compute(Ticket {
+                        store: self,
+                        key,
+                        flight,
+                        settled: false,
+                    });
+                }
+                Step::Wait(flight) if flight.is_owned_by_current_thread() => return Lookup::Bypass,
+                Step::Wait(flight) => {
+                    if let Some(value) = flight.wait() {
+                        return Lookup::Fresh(value);
+                    }
+                }
+            }
+        }
+    }
+
+    fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V) {
+        let Some(mut slot) = self.map.get_mut(&key) else {
+            return;
+        };
+        if !flight.is(&slot) {
+            return; // cleared while computing: the caller gets its value, the store does not
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let stored_at = if self.limits.ttl.is_some() {
+            clock::now()
+        } else {
+            0
+        };
+        let last_used = AtomicU64::new(self.next_tick());
+        *slot = Slot::Ready(Ready {
+            value,
+            id,
+            stored_at,
+            last_used,
+        });
+        drop(slot);
+        self.ready.fetch_add(1, Ordering::Relaxed);
+        if let Some(ttl) = self.limits.ttl {
+            self.expire(ttl, Some((stored_at, key, id)));
+        }
+        if let Some(max) = self.limits.max_entries {
+            self.evict_beyond(max);
+        }
+    }
+
+    /// Removes the entry `id` of `key` if it is still there (a failed `validate`).
+    pub(crate) fn remove_entry(&self, key: Key, id: u64) {
+        if let Some(value) = self.remove_ready(key, id) {
+            self.release(value);
+        }
+    }
+
+    /// Removes whatever `key` holds; a computation in flight for it will not be stored.
+    pub(crate) fn clear_entry(&self, key: Key) {
+        if let Some((_, Slot::Ready(entry))) = self.map.remove(&key) {
+            self.ready.fetch_sub(1, Ordering::Relaxed);
+            self.release(entry.value);
+        }
+    }
+
+    /// Removes everything; computations in flight will not be stored.
+    pub(crate) fn clear(&self) {
+        let mut removed = Vec::new();
+        self.map.retain(|_, slot| {
+            if let Slot::Ready(entry) = slot {
+                removed.push(entry.value.clone());
+            }
+            false
+        });
+        self.ready.fetch_sub(removed.len(), Ordering::Relaxed);
+        lock(&self.expiry).clear();
+        for value in removed {
+            self.release(value);
+        }
+    }
+
+    /// How many values the store holds.
+    pub(crate) fn len(&self) -> usize {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    #[inline]
+    fn is_expired(&self, entry: &Ready<V>) -> bool {
+        self.limits
+            .ttl
+            .is_some_and(|ttl| clock::now().saturating_sub(entry.stored_at) >= ttl)
+    }
+
+    #[inline]
+    fn touch(&self, entry: &Ready<V>) {
+        if self.limits.max_entries.is_some() {
+            entry.last_used.store(self.next_tick(), Ordering::Relaxed);
+        }
+    }
+
+    fn next_tick(&self) -> u64 {
+        if self.limits.max_entries.is_some() {
+            self.tick.fetch_add(1, Ordering::Relaxed)
+        } else {
+            0
+        }
+    }
+
+    /// Records a new entry's expiry and removes every entry whose ttl has run out, so that a
+    /// cache whose keys never repeat still holds no more than one ttl's worth of writes.
+    fn expire(&self, ttl: u64, new: Option<(u64, Key, u64)>) {
+        let now = clock::now();
+        let mut due = Vec::new();
+        {
+            let mut queue = lock(&self.expiry);
+            queue.extend(new);
+            while let Some(&(stored_at, key, id)) = queue.front() {
+                if now.saturating_sub(stored_at) < ttl {
+                    break;
+                }
+                queue.pop_front();
+                due.push((key, id));
+            }
+        }
+        for (key, id) in due {
+            self.remove_entry(key, id);
+        }
+    }
+
+    /// Evicts least recently used entries until at most `max` remain.
+    ///
+    /// This scans the store, O(entries) per eviction: it happens only on a miss, which runs the
+    /// (slow) function anyway, and keeps the hit path free of any shared LRU list.
+    fn evict_beyond(&self, max: usize) {
+        let mut evicted = Vec::new();
+        {
+            let _one_at_a_time = lock(&self.evicting);
+            while self.len() > max {
+                let victim = self
+                    .map
+                    .iter()
+                    .filter_map(|item| match item.value() {
+                        Slot::Ready(entry) => Some((
+                            entry.last_used.load(Ordering::Relaxed),
+                            *item.key(),
+                            entry.id,
+                        )),
+                        Slot::Pending(_) => None,
+                    })
+                    .min_by_key(|&(last_used, _, _)| last_used);
+                let Some((_, key, id)) = victim else { break };
+                evicted.extend(self.remove_ready(key, id));
+            }
+        }
+        for value in evicted {
+            self.release(value);
+        }
+    }
+
+    fn remove_ready(&self, key: Key, id: u64) -> Option<V> {
+        match self
+            .map
+            .remove_if(&key, |_, slot| matches!(slot, Slot::Ready(e) if e.id == id))
+        {
+            Some((_, Slot::Ready(entry))) => {
+                self.ready.fetch_sub(1, Ordering::Relaxed);
+                Some(entry.value)
+            }
+            _ => None,
+        }
+    }
+
+    /// Hands a value that left the store to `on_release`, outside every lock. A panic there is
+    /// logged and contained: the store stays consistent and the caller's call still succeeds.
+    fn release(&self, value: V) {
+        if let Some(on_release) = &self.on_release
+            && catch_unwind(AssertUnwindSafe(|| on_release(&value))).is_err()
+        {
+            tracing::warn!("fncache: `on_release` panicked; the value was dropped all the same");
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
