@@ -14,12 +14,12 @@ use crate::store::{Lookup, Store};
 type Validate<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
 
 /// The cache of one `#[cache_resource]` function, kept in a `static` in its companion module.
-pub struct ResourceCache<T> {
+pub struct ResourceCache<T: Resource> {
     id: FnId,
     state: OnceLock<State<T>>,
 }
 
-struct State<T> {
+struct State<T: Resource> {
     store: Store<Arc<T>>,
     spinner: Spinner,
     validate: Option<Validate<T>>,
