@@ -177,6 +177,10 @@ fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
     let name = function.name();
     let vis = &function.item.vis;
     let item_vis = item_visibility(vis);
+    let span = function
+        .output
+        .cached()
+        .map_or_else(|| name.span(), |ty| ty.span());
     let cache_type = match kind {
         Kind::Data => quote!(::fncache::__private::DataCache),
         Kind::Resource => {
@@ -184,13 +188,10 @@ fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
                 .output
                 .cached()
                 .map_or_else(|| quote!(()), ToTokens::to_token_stream);
-            let span = function
-                .output
-                .cached()
-                .map_or_else(|| name.span(), |ty| ty.span());
             quote_spanned!(span=> ::fncache::__private::ResourceCache<#cached>)
         }
     };
+    let new_cache = quote_spanned!(span=> <#cache_type>::new);
     let code = code_hash(function.item);
     let params = function.hashed_params().map(|p| {
         let (ident, ty) = (p.ident, p.ty);
@@ -211,7 +212,7 @@ fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
 
             #[doc(hidden)]
             #[doc = "The cache itself."]
-            pub static __FNCACHE: #cache_type = <#cache_type>::new(::fncache::__private::FnId {
+            pub static __FNCACHE: #cache_type = #new_cache(::fncache::__private::FnId {
                 path: ::core::module_path!(),
                 code: #code,
             });
