@@ -29,7 +29,7 @@ impl Kind {
 
     fn options(self) -> &'static [&'static str] {
         match self {
-            Kind::Data => &["ttl", "max_entries", "show_spinner", "show_time"],
+            Kind::Data => &["ttl", "max_entries", "persist", "show_spinner", "show_time"],
             Kind::Resource => &[
                 "ttl",
                 "max_entries",
@@ -92,6 +92,8 @@ pub(crate) enum ShowSpinner {
 pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
     pub(crate) max_entries: Option<Expr>,
+    /// `persist = "disk"` or `persist = true`; `false` is the default and is `None` here.
+    pub(crate) persist: Option<Span>,
     pub(crate) show_spinner: Option<ShowSpinner>,
     pub(crate) show_time: Option<LitBool>,
     pub(crate) validate: Option<Expr>,
@@ -119,6 +121,7 @@ impl Options {
             match name.to_string().as_str() {
                 "ttl" => options.ttl = errors.ok(ttl(&value)),
                 "max_entries" => options.max_entries = errors.ok(max_entries(value)),
+                "persist" => options.persist = errors.ok(persist(&value)).flatten(),
                 "show_spinner" => options.show_spinner = errors.ok(show_spinner(&value)).flatten(),
                 "show_time" => options.show_time = errors.ok(bool_literal(&value, "show_time")),
                 "validate" => {
@@ -226,6 +229,18 @@ fn max_entries(value: Expr) -> syn::Result<Expr> {
             format!("invalid `max_entries`: {expected}"),
         )),
         _ => Ok(value),
+    }
+}
+
+fn persist(value: &Expr) -> syn::Result<Option<Span>> {
+    let expected = "invalid `persist`: expected `\"disk\"`, `true` or `false`";
+    match value {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Bool(b) => Ok(b.value.then(|| b.span())),
+            Lit::Str(text) if text.value() == "disk" => Ok(Some(text.span())),
+            other => Err(syn::Error::new(other.span(), expected)),
+        },
+        other => Err(syn::Error::new(span_of(other), expected)),
     }
 }
 

@@ -113,6 +113,9 @@ fn options_expr(options: &Options) -> TokenStream {
     if let Some(max) = &options.max_entries {
         calls.extend(quote_spanned!(max.span()=> .max_entries(#max)));
     }
+    if options.persist.is_some() {
+        calls.extend(quote!(.persist(true)));
+    }
     match &options.show_spinner {
         Some(ShowSpinner::Off) => {
             calls.extend(quote!(.show_spinner(::fncache::__private::ShowSpinner::Off)))

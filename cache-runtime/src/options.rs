@@ -39,6 +39,7 @@ pub enum ShowSpinner {
 pub struct Options<T = ()> {
     pub(crate) ttl: Option<Duration>,
     pub(crate) max_entries: Option<usize>,
+    pub(crate) persist: bool,
     pub(crate) show_spinner: ShowSpinner,
     pub(crate) show_time: bool,
     pub(crate) validate: Option<Box<dyn Fn(&T) -> bool + Send + Sync>>,
@@ -50,6 +51,7 @@ impl<T> Default for Options<T> {
         Options {
             ttl: None,
             max_entries: None,
+            persist: false,
             show_spinner: ShowSpinner::Default,
             show_time: false,
             validate: None,
@@ -73,6 +75,12 @@ impl<T> Options<T> {
     /// At most this many entries; the least recently used goes first.
     pub fn max_entries(mut self, max_entries: usize) -> Self {
         self.max_entries = Some(max_entries);
+        self
+    }
+
+    /// Whether entries are also written to the persistent store (`#[cache_data]` only).
+    pub fn persist(mut self, persist: bool) -> Self {
+        self.persist = persist;
         self
     }
 
