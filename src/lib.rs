@@ -3,7 +3,9 @@
 //! placeholder docs
 #![warn(missing_docs)]
 
-pub use fncache_macros::{cache_data, cache_resource};
+pub use fncache_macros::{
+    cache, cache_data, cache_resource, experimental_memo, experimental_singleton,
+};
 
 /// Controls every `#[cache_data]` cache of the process.
 pub mod cache_data {
@@ -26,7 +28,9 @@ pub use fncache_runtime::{clock, progress};
 #[doc(hidden)]
 pub mod __private {
     pub use fncache_runtime::key::{Key, KeyWriter};
-    pub use fncache_runtime::{DataCache, FnId, Options, ResourceCache, ShowSpinner};
+    pub use fncache_runtime::{
+        DataCache, FnId, Options, ResourceCache, ShowSpinner, log_deprecation,
+    };
     pub use std::sync::Arc;
     pub use std::time::Duration;
 }

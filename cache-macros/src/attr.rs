@@ -12,33 +12,101 @@ use syn::{Expr, Ident, Lit, LitBool, LitStr, Token, UnOp};
 use crate::duration;
 use crate::errors::Errors;
 
-/// Which cache an attribute builds.
+/// Which cache a function gets.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
     Data,
     Resource,
 }
 
-impl Kind {
-    pub(crate) fn attribute(self) -> &'static str {
+/// The attribute as the user wrote it: the two current ones and the three deprecated ones.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Attribute {
+    CacheData,
+    CacheResource,
+    /// Deprecated: `#[cache_data]` under its old name.
+    ExperimentalMemo,
+    /// Deprecated: `#[cache_resource]` under its old name.
+    ExperimentalSingleton,
+    /// Deprecated: the old all-in-one form, data unless `allow_output_mutation = true`.
+    Cache,
+}
+
+const DATA_OPTIONS: &[&str] = &["ttl", "max_entries", "persist", "show_spinner", "show_time"];
+const RESOURCE_OPTIONS: &[&str] = &[
+    "ttl",
+    "max_entries",
+    "show_spinner",
+    "show_time",
+    "validate",
+    "on_release",
+];
+const CACHE_OPTIONS: &[&str] = &[
+    "ttl",
+    "max_entries",
+    "persist",
+    "show_spinner",
+    "allow_output_mutation",
+    "suppress_st_warning",
+];
+
+impl Attribute {
+    /// How the attribute is written, for messages: `#[cache_data]`.
+    pub(crate) fn name(self) -> &'static str {
         match self {
-            Kind::Data => "#[cache_data]",
-            Kind::Resource => "#[cache_resource]",
+            Attribute::CacheData => "#[cache_data]",
+            Attribute::CacheResource => "#[cache_resource]",
+            Attribute::ExperimentalMemo => "#[experimental_memo]",
+            Attribute::ExperimentalSingleton => "#[experimental_singleton]",
+            Attribute::Cache => "#[cache]",
         }
     }
 
     fn options(self) -> &'static [&'static str] {
         match self {
-            Kind::Data => &["ttl", "max_entries", "persist", "show_spinner", "show_time"],
-            Kind::Resource => &[
-                "ttl",
-                "max_entries",
-                "show_spinner",
-                "show_time",
-                "validate",
-                "on_release",
-            ],
+            Attribute::CacheData | Attribute::ExperimentalMemo => DATA_OPTIONS,
+            Attribute::CacheResource | Attribute::ExperimentalSingleton => RESOURCE_OPTIONS,
+            Attribute::Cache => CACHE_OPTIONS,
         }
+    }
+
+    /// The cache this attribute builds with these options.
+    pub(crate) fn kind(self, options: &Options) -> Kind {
+        match self {
+            Attribute::CacheData | Attribute::ExperimentalMemo => Kind::Data,
+            Attribute::CacheResource | Attribute::ExperimentalSingleton => Kind::Resource,
+            Attribute::Cache => match &options.allow_output_mutation {
+                Some(flag) if flag.value => Kind::Resource,
+                _ => Kind::Data,
+            },
+        }
+    }
+
+    /// What to say about an option that Streamlit had and this attribute does not take.
+    fn removed_option(self, name: &str) -> Option<String> {
+        let attr = self.name();
+        let is_data = matches!(self, Attribute::CacheData | Attribute::ExperimentalMemo);
+        Some(match name {
+            "allow_output_mutation" if is_data => format!(
+                "`allow_output_mutation` is not needed by `{attr}` and can be removed: every call gets its own fresh copy, which it may mutate freely"
+            ),
+            "allow_output_mutation" => format!(
+                "`allow_output_mutation` is not needed by `{attr}` and can be removed: the resource is shared as an `Arc`; to mutate it, give it interior mutability (`Mutex`, `RwLock`, atomics)"
+            ),
+            "persist" if !is_data => format!(
+                "`{attr}` does not offer persistence, since resources cannot be serialized; only `#[cache_data]` persists, with `persist = \"disk\"`"
+            ),
+            "hash_funcs" => format!(
+                "`hash_funcs` is not supported by `{attr}`: put `#[hash_with(path)]` on the parameter to hash it through `path`, or prefix the parameter's name with `_` to leave it out of the key"
+            ),
+            "suppress_st_warning" => format!(
+                "`suppress_st_warning` was removed and can be deleted: `{attr}` has no warnings about replayed side effects to suppress"
+            ),
+            "experimental_allow_widgets" => format!(
+                "`experimental_allow_widgets` was removed and can be deleted: `{attr}` caches plain functions, there are no widgets to replay"
+            ),
+            _ => return None,
+        })
     }
 }
 
@@ -98,24 +166,29 @@ pub(crate) struct Options {
     pub(crate) show_time: Option<LitBool>,
     pub(crate) validate: Option<Expr>,
     pub(crate) on_release: Option<Expr>,
+    /// `#[cache]` only: `true` makes it a resource cache.
+    pub(crate) allow_output_mutation: Option<LitBool>,
 }
 
 impl Options {
-    /// Checks every option against `kind`, collecting all mistakes.
-    pub(crate) fn from_raw(kind: Kind, raw: Vec<RawOption>, errors: &mut Errors) -> Options {
+    /// Checks every option against the attribute, collecting all mistakes.
+    pub(crate) fn from_raw(attr: Attribute, raw: Vec<RawOption>, errors: &mut Errors) -> Options {
         let mut options = Options::default();
         let mut seen: Vec<Ident> = Vec::new();
         for RawOption { name, value } in raw {
             if seen.contains(&name) {
                 errors.push(
                     name.span(),
-                    format!("duplicate option `{name}` in `{}`", kind.attribute()),
+                    format!("duplicate option `{name}` in `{}`", attr.name()),
                 );
                 continue;
             }
             seen.push(name.clone());
-            if !kind.options().contains(&name.to_string().as_str()) {
-                errors.push(name.span(), unknown_option(kind, &name));
+            if !attr.options().contains(&name.to_string().as_str()) {
+                let message = attr
+                    .removed_option(&name.to_string())
+                    .unwrap_or_else(|| unknown_option(attr, &name));
+                errors.push(name.span(), message);
                 continue;
             }
             match name.to_string().as_str() {
@@ -130,15 +203,23 @@ impl Options {
                 "on_release" => {
                     options.on_release = errors.ok(callable(value, "on_release", "Fn(&T)"))
                 }
-                _ => unreachable!("every option of `Kind::options` is handled"),
+                "allow_output_mutation" => {
+                    options.allow_output_mutation =
+                        errors.ok(bool_literal(&value, "allow_output_mutation"))
+                }
+                "suppress_st_warning" => {
+                    // Accepted by `#[cache]` for old code; it has nothing to suppress.
+                    errors.ok(bool_literal(&value, "suppress_st_warning"));
+                }
+                _ => unreachable!("every option of `Attribute::options` is handled"),
             }
         }
         options
     }
 }
 
-fn unknown_option(kind: Kind, name: &Ident) -> String {
-    let valid = kind
+fn unknown_option(attr: Attribute, name: &Ident) -> String {
+    let valid = attr
         .options()
         .iter()
         .map(|o| format!("`{o}`"))
@@ -146,14 +227,13 @@ fn unknown_option(kind: Kind, name: &Ident) -> String {
         .join(", ");
     let mut message = format!(
         "unknown option `{name}` for `{}`; valid options are {valid}",
-        kind.attribute()
+        attr.name()
     );
-    let resource_only = Kind::Resource
-        .options()
-        .contains(&name.to_string().as_str());
-    if kind == Kind::Data && resource_only {
-        message.push_str(&format!(" (`{name}` is an option of `#[cache_resource]`)"));
+    let name = name.to_string();
+    if !RESOURCE_OPTIONS.contains(&name.as_str()) || attr.options() == RESOURCE_OPTIONS {
+        return message;
     }
+    message.push_str(&format!(" (`{name}` is an option of `#[cache_resource]`)"));
     message
 }
 

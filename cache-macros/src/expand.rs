@@ -6,22 +6,31 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type, Visibility};
 
-use crate::attr::{self, Kind, Options, ShowSpinner, Ttl};
+use crate::attr::{self, Attribute, Kind, Options, ShowSpinner, Ttl};
+use crate::deprecate;
 use crate::errors::Errors;
 use crate::input::{Function, Output};
 use crate::valid;
 
-/// The whole expansion of `#[cache_data]` / `#[cache_resource]` on `item`.
+/// What to generate, once the attribute and its options are understood.
+struct Plan {
+    attribute: Attribute,
+    kind: Kind,
+    /// The deprecation text of a deprecated attribute.
+    deprecation: Option<String>,
+}
+
+/// The whole expansion of a caching attribute on `item`.
 ///
 /// On any error the original function is emitted unchanged next to the errors, so the user
 /// sees their real mistakes and not a cascade of "cannot find function" after them.
-pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream) -> TokenStream {
     let function: ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(_) => {
             let message = format!(
                 "`{}` applies to functions (`fn name(..) -> T {{ .. }}`)",
-                kind.attribute()
+                attribute.name()
             );
             let error = syn::Error::new(attr::span_of(&item), message).to_compile_error();
             return quote!(#error #item);
@@ -29,10 +38,29 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     };
     let mut errors = Errors::default();
     let raw = errors.ok(attr::parse_raw(args)).unwrap_or_default();
-    let options = Options::from_raw(kind, raw, &mut errors);
-    valid::check_signature(kind, &function, &mut errors);
+    let options = Options::from_raw(attribute, raw, &mut errors);
+    let kind = attribute.kind(&options);
+    if let (Kind::Resource, Some(persist)) = (kind, options.persist) {
+        errors.push(
+            persist,
+            "`persist` cannot be combined with `allow_output_mutation = true`: a shared, mutable resource is not serialized, so it is not persisted",
+        );
+    }
+    valid::check_signature(attribute, &function, &mut errors);
     match errors.finish() {
-        Ok(()) => generate(kind, &options, &Function::new(&function)),
+        Ok(()) => {
+            let output = match &function.sig.output {
+                ReturnType::Default => None,
+                ReturnType::Type(_, ty) => Some(&**ty),
+            };
+            let deprecation = deprecate::note(attribute, output);
+            let plan = Plan {
+                attribute,
+                kind,
+                deprecation,
+            };
+            generate(&plan, &options, &Function::new(&function))
+        }
         Err(error) => {
             let error = error.to_compile_error();
             quote!(#error #function)
@@ -59,7 +87,7 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
 //         pub fn clear_entry(path: String) { __FNCACHE.clear_entry(KeyWriter::new().arg(&path).finish()) }
 //     }
 // (every runtime name in full as `::fncache::__private::..`)
-fn generate(kind: Kind, options: &Options, function: &Function<'_>) -> TokenStream {
+fn generate(plan: &Plan, options: &Options, function: &Function<'_>) -> TokenStream {
     let ItemFn {
         attrs,
         vis,
@@ -69,20 +97,25 @@ fn generate(kind: Kind, options: &Options, function: &Function<'_>) -> TokenStre
     } = function.item;
     let name = function.name();
     let key = key_expr(function);
-    let options = options_expr(options);
+    let options = options_expr(options, plan.deprecation.as_deref());
+    let warning = plan
+        .deprecation
+        .as_deref()
+        .map(|note| deprecation_warning(plan.attribute, note));
     let method = get_method(function);
     let closure_output = match &sig.output {
         ReturnType::Default => None,
         ReturnType::Type(arrow, ty) => Some(quote!(#arrow #ty)),
     };
     let mut outer_sig = sig.clone();
-    if kind == Kind::Resource {
+    if plan.kind == Kind::Resource {
         outer_sig.output = shared_output(&function.output);
     }
-    let companion = companion_module(kind, function);
+    let companion = companion_module(plan, function);
     quote! {
         #(#attrs)*
         #vis #outer_sig {
+            #warning
             #name::__FNCACHE.#method(#options, #key, move || #closure_output #block)
         }
         #companion
@@ -99,8 +132,26 @@ fn key_expr(function: &Function<'_>) -> TokenStream {
     quote!(::fncache::__private::KeyWriter::new() #(#args)* .finish())
 }
 
-/// `|| Options::new().ttl(..)...`, listing only the options that were given.
-fn options_expr(options: &Options) -> TokenStream {
+/// A use of a `#[deprecated]` item, spanned on the attribute (the macro's call site), so that
+/// rustc itself prints the deprecation text as a warning that points at the attribute.
+fn deprecation_warning(attribute: Attribute, note: &str) -> TokenStream {
+    let name = attribute
+        .name()
+        .trim_start_matches("#[")
+        .trim_end_matches(']');
+    let item = syn::Ident::new(name, proc_macro2::Span::call_site());
+    quote! {
+        {
+            #[deprecated(note = #note)]
+            fn #item() {}
+            #item();
+        }
+    }
+}
+
+/// `|| Options::new().ttl(..)...`, listing only the options that were given. The closure runs
+/// once, on the first call, which is when a deprecated attribute's text is logged.
+fn options_expr(options: &Options, deprecation: Option<&str>) -> TokenStream {
     let mut calls = TokenStream::new();
     match &options.ttl {
         Some(Ttl::Fixed(duration)) => {
@@ -134,7 +185,9 @@ fn options_expr(options: &Options) -> TokenStream {
     if let Some(on_release) = &options.on_release {
         calls.extend(quote_spanned!(on_release.span()=> .on_release(#on_release)));
     }
-    quote!(|| ::fncache::__private::Options::new() #calls)
+    let log = deprecation
+        .map(|note| quote!(::fncache::__private::log_deprecation(::core::module_path!(), #note);));
+    quote!(|| { #log ::fncache::__private::Options::new() #calls })
 }
 
 /// `get` or `get_or_err`, spanned on the cached type so that a return type the cache cannot
@@ -176,7 +229,7 @@ fn shared_output(output: &Output<'_>) -> ReturnType {
 }
 
 /// The module named like the function, with the cache's `static`, `clear` and `clear_entry`.
-fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
+fn companion_module(plan: &Plan, function: &Function<'_>) -> TokenStream {
     let name = function.name();
     let vis = &function.item.vis;
     let item_vis = item_visibility(vis);
@@ -184,7 +237,7 @@ fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
         .output
         .cached()
         .map_or_else(|| name.span(), |ty| ty.span());
-    let cache_type = match kind {
+    let cache_type = match plan.kind {
         Kind::Data => quote!(::fncache::__private::DataCache),
         Kind::Resource => {
             let cached = function
@@ -201,6 +254,16 @@ fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
         quote!(#ident: #ty)
     });
     let key = key_expr(function);
+    // `clear()` of the renamed attributes warns too, at the call site, as Streamlit's did.
+    let renamed = matches!(
+        plan.attribute,
+        Attribute::ExperimentalMemo | Attribute::ExperimentalSingleton
+    );
+    let companion_deprecation = plan
+        .deprecation
+        .as_deref()
+        .filter(|_| renamed)
+        .map(|note| quote!(#[deprecated(note = #note)]));
     let module_doc = format!("Cache controls of the cached function `{name}`.");
     let clear_doc = format!("Drops every cached entry of `{name}`.");
     let clear_entry_doc = format!(
@@ -221,11 +284,13 @@ fn companion_module(kind: Kind, function: &Function<'_>) -> TokenStream {
             });
 
             #[doc = #clear_doc]
+            #companion_deprecation
             #item_vis fn clear() {
                 __FNCACHE.clear()
             }
 
             #[doc = #clear_entry_doc]
+            #companion_deprecation
             #item_vis fn clear_entry(#(#params),*) {
                 __FNCACHE.clear_entry(#key)
             }

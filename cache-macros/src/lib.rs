@@ -7,6 +7,7 @@
 //! shapes) and [`expand`] (code generation).
 
 mod attr;
+mod deprecate;
 mod duration;
 mod errors;
 mod expand;
@@ -15,16 +16,34 @@ mod valid;
 
 use proc_macro::TokenStream;
 
-use crate::attr::Kind;
+use crate::attr::Attribute;
 
 /// Caches a function's data: see `fncache::cache_data`.
 #[proc_macro_attribute]
 pub fn cache_data(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(Kind::Data, args.into(), item.into()).into()
+    expand::expand(Attribute::CacheData, args.into(), item.into()).into()
 }
 
 /// Caches a function's shared resource: see `fncache::cache_resource`.
 #[proc_macro_attribute]
 pub fn cache_resource(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(Kind::Resource, args.into(), item.into()).into()
+    expand::expand(Attribute::CacheResource, args.into(), item.into()).into()
+}
+
+/// Deprecated: `#[cache_data]` under its old name. See `fncache::experimental_memo`.
+#[proc_macro_attribute]
+pub fn experimental_memo(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Attribute::ExperimentalMemo, args.into(), item.into()).into()
+}
+
+/// Deprecated: `#[cache_resource]` under its old name. See `fncache::experimental_singleton`.
+#[proc_macro_attribute]
+pub fn experimental_singleton(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Attribute::ExperimentalSingleton, args.into(), item.into()).into()
+}
+
+/// Deprecated: the old all-in-one attribute. See `fncache::cache`.
+#[proc_macro_attribute]
+pub fn cache(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Attribute::Cache, args.into(), item.into()).into()
 }

@@ -3,12 +3,12 @@
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat, Type};
 
-use crate::attr::Kind;
+use crate::attr::Attribute;
 use crate::errors::Errors;
 
 /// Checks the function's signature, recording every problem.
-pub(crate) fn check_signature(kind: Kind, item: &ItemFn, errors: &mut Errors) {
-    let attr = kind.attribute();
+pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut Errors) {
+    let attr = attribute.name();
     let sig = &item.sig;
     if let Some(constness) = &sig.constness {
         errors.push(

@@ -17,6 +17,7 @@ pub mod bounds;
 pub mod clock;
 pub mod codec;
 mod data;
+mod deprecation;
 mod flight;
 pub mod key;
 mod options;
@@ -26,6 +27,7 @@ mod resource;
 mod store;
 
 pub use data::DataCache;
+pub use deprecation::log_deprecation;
 pub use options::{FnId, Options, ShowSpinner};
 pub use registry::{clear_all_data, clear_all_resources};
 pub use resource::ResourceCache;
