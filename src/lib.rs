@@ -1,11 +1,226 @@
 //! Streamlit-style function caching for Rust.
 //!
-//! placeholder docs
+//! Annotate a plain function and it is cached, with no other code:
+//!
+//! ```
+//! use fncache::{cache_data, cache_resource};
+//! use std::sync::Arc;
+//!
+//! /// Slow to compute, cheap to copy: each caller gets its own fresh copy.
+//! #[cache_data(ttl = "1h", max_entries = 100)]
+//! fn load_table(path: String) -> Vec<u32> {
+//!     path.bytes().map(u32::from).collect() // imagine a slow read here
+//! }
+//!
+//! /// Slow to create, meant to be shared: every caller gets the same `Arc`.
+//! struct Connection { url: String }
+//!
+//! #[cache_resource(validate = |c: &Connection| !c.url.is_empty())]
+//! fn connect(url: String, _timeout_secs: u64) -> Connection {
+//!     Connection { url } // imagine a handshake here
+//! }
+//!
+//! let mut rows = load_table("a.csv".into());
+//! rows.clear(); // our copy only
+//! assert_eq!(load_table("a.csv".into()).len(), 5); // a hit: a fresh copy
+//!
+//! let a: Arc<Connection> = connect("db://x".into(), 5);
+//! let b = connect("db://x".into(), 30); // `_timeout_secs` is not part of the key
+//! assert!(Arc::ptr_eq(&a, &b));
+//!
+//! load_table::clear(); // every entry of one function
+//! connect::clear_entry("db://x".into()); // one entry
+//! ```
+//!
+//! # The two attributes
+//!
+//! | | [`#[cache_data]`](macro@cache_data) | [`#[cache_resource]`](macro@cache_resource) |
+//! |---|---|---|
+//! | for | data: tables, strings, numbers, vectors, maps | connections, models, clients |
+//! | a hit returns | a fresh copy, decoded from the stored bytes | the same `Arc<T>` for every caller |
+//! | the return type | `T: Serialize + DeserializeOwned` | `T: Send + Sync + 'static`; the function returns `Arc<T>` |
+//! | options | `ttl`, `max_entries`, `persist`, `show_spinner`, `show_time` | `ttl`, `max_entries`, `show_spinner`, `show_time`, `validate`, `on_release` |
+//!
+//! # What both do
+//!
+//! - **Keys.** Every parameter whose name does not start with `_` is part of the key, and must
+//!   implement `serde::Serialize` (a compile error on its type says so otherwise). Arguments are
+//!   encoded canonically (two `HashMap`s with the same contents are the same key) and framed
+//!   (`("ab", "c")` is not `("a", "bc")`); a short encoding is compared byte for byte and a long
+//!   one by its 256-bit blake3 digest, so one call can never see another call's value. A
+//!   function's cache is also keyed by its code: editing the function starts a new cache.
+//! - **Compute once.** Concurrent callers with the same arguments wait for one computation and
+//!   share its result; callers with other arguments never wait for it. No lock is held while
+//!   the function runs, so it may call cached functions, itself included.
+//! - **Errors are not cached.** If the return type is a `Result` (any type whose last path
+//!   segment is `Result`), an `Err` goes back to its caller and nothing is stored; the error
+//!   type need not be serializable. A panic stores nothing, and the next caller computes again.
+//! - **`ttl`** counts from when a value was stored; reads do not extend it. Expired entries are
+//!   removed as new ones are stored, so the cache never holds more than one ttl's worth of
+//!   writes, even when keys never repeat.
+//! - **`max_entries`** bounds the cache; the least recently used entry goes first, and a hit
+//!   counts as a use.
+//! - **Clearing.** Each cached function `f` gets a companion module `f` (functions and modules
+//!   live in different namespaces) with `f::clear()`, which drops all of `f`'s entries, and
+//!   `f::clear_entry(..)`, which takes `f`'s hashed parameters in order and drops one entry.
+//!   [`cache_data::clear()`] and [`cache_resource::clear()`] empty every cache of their kind. A
+//!   computation already running when its cache is cleared returns its value to its caller,
+//!   but does not store it.
+//! - **The spinner.** A computation that takes longer than half a second shows
+//!   ``Running `f(...)`.`` on stderr when stderr is a terminal, and erases it when done.
+//!   `show_spinner = false` turns it off, `show_spinner = "Loading..."` changes the text,
+//!   `show_time = true` adds the elapsed time. [`progress::set_progress_hook`] routes it
+//!   elsewhere (a TUI, a log) or silences it.
+//! - **Tests of ttl** need not sleep: [`clock::advance`] moves the cache's clock forward.
+//!
+//! # Migrating from the deprecated attributes
+//!
+//! fncache follows Streamlit's naming: `st.cache` became `st.cache_data` and
+//! `st.cache_resource`, and the experimental `st.experimental_memo` and
+//! `st.experimental_singleton` were renamed to them. The old attributes keep working, and each
+//! function that uses one gets a compiler warning that says what to write instead:
+//!
+//! | old | new | notes |
+//! |---|---|---|
+//! | `#[experimental_memo(..)]` | `#[cache_data(..)]` | the same options and behaviour: rename it |
+//! | `#[experimental_singleton(..)]` | `#[cache_resource(..)]` | the same options and behaviour: rename it |
+//! | `#[cache(..)]` | `#[cache_data(..)]` | for data: values are copied on every hit |
+//! | `#[cache(allow_output_mutation = true, ..)]` | `#[cache_resource(..)]` | for shared, mutable resources; drop `allow_output_mutation` |
+//! | `suppress_st_warning = ..` | *(remove it)* | there are no replay warnings to suppress |
+//! | `hash_funcs = ..` | prefix the parameter with `_` | leaves it out of the key |
+//! | `persist = ..` on a resource | *(remove it)* | only data is serializable, so only `#[cache_data]` persists |
+//!
+//! Renaming keeps the cache: a function's cache is keyed by its path and code, not by the
+//! attribute. For `#[cache]`, the warning recommends one of the two new attributes when the
+//! return type is a well-known data type (`String`, numbers, `Vec<u8>`, chrono and time types,
+//! polars, ndarray, image, `serde_json::Value`, and collections of those) or a well-known
+//! resource (database connections and pools, HTTP and RPC clients, model sessions, files,
+//! sockets, and anything in an `Arc`, `Mutex` or `RwLock`). The text is also logged once per
+//! function at run time (through `tracing`, target `fncache::deprecated`), so that a deployed
+//! program shows it in its logs.
+//!
+//! To make the warnings errors while migrating, add `#![deny(deprecated)]` to the crate.
 #![warn(missing_docs)]
 
-pub use fncache_macros::{
-    cache, cache_data, cache_resource, experimental_memo, experimental_singleton,
-};
+/// Caches a function's data: each call gets its own fresh copy of the value.
+///
+/// The value is stored encoded (serde + bincode 2), and every hit decodes a new copy, so a
+/// caller can mutate what it gets without changing what any other caller (or a later call)
+/// sees. The return type must implement `Serialize` and `DeserializeOwned`; for `Result<T, E>`
+/// only `T` must, and an `Err` is not cached.
+///
+/// # Options
+///
+/// - `ttl = 60`, `ttl = 0.5`, `ttl = "1h 30m"`, `ttl = Duration::from_secs(60)`: how long an
+///   entry lives after it is stored (seconds, a duration string with units `ms`, `s`, `m`,
+///   `h`, `d`, `w`, or any `Duration` expression, evaluated on the first call).
+/// - `max_entries = 100`: at most this many entries, least recently used evicted first.
+/// - `persist = "disk"` (or `true`): also keep entries on disk, across restarts.
+/// - `show_spinner = false` / `show_spinner = "Loading..."`: the spinner shown on a slow miss.
+/// - `show_time = true`: the spinner also shows the elapsed time.
+///
+/// ```
+/// use fncache::cache_data;
+///
+/// #[cache_data(ttl = "10m", max_entries = 1000, show_spinner = "Fetching prices...")]
+/// fn prices(symbols: Vec<String>, _retries: u32) -> Result<Vec<f64>, String> {
+///     Ok(symbols.iter().map(|s| s.len() as f64).collect())
+/// }
+///
+/// assert_eq!(prices(vec!["AAPL".into()], 3), Ok(vec![4.0]));
+/// prices::clear_entry(vec!["AAPL".into()]);
+/// ```
+///
+/// # Expands roughly to
+///
+/// ```text
+/// fn prices(symbols: Vec<String>, _retries: u32) -> Result<Vec<f64>, String> {
+///     prices::__FNCACHE.get_or_err(
+///         || Options::new().ttl(..).max_entries(1000).show_spinner(..),
+///         KeyWriter::new().arg(&symbols).finish(),
+///         move || -> Result<Vec<f64>, String> { /* the original body */ },
+///     )
+/// }
+/// mod prices {
+///     pub static __FNCACHE: DataCache = ..;
+///     pub fn clear() { .. }
+///     pub fn clear_entry(symbols: Vec<String>) { .. }
+/// }
+/// ```
+pub use fncache_macros::cache_data;
+
+/// Caches a function's shared resource: every caller gets the same `Arc<T>`.
+///
+/// The value is computed once per key and never copied, so it need not be serializable; it
+/// must be `Send + Sync + 'static`. The function's declared `-> T` becomes `-> Arc<T>`, and
+/// `-> Result<T, E>` becomes `-> Result<Arc<T>, E>` (an `Err` is not cached). To mutate a
+/// shared resource, give it interior mutability (`Mutex`, `RwLock`, atomics).
+///
+/// # Options
+///
+/// - `ttl`, `max_entries`, `show_spinner`, `show_time`: as for [`cache_data`](macro@cache_data).
+/// - `validate = is_alive` or `validate = |c: &Conn| c.ping()`: a `Fn(&T) -> bool` run on every
+///   hit (not right after a computation); `false` drops the entry and computes a new one.
+///   Changing `validate` does not invalidate the cache. A panic in it counts as `false`.
+/// - `on_release = close` or `on_release = |c: &Conn| c.close()`: a `Fn(&T)` called exactly once
+///   for every value that leaves the cache, whatever the reason (`max_entries`, `ttl`, a clear,
+///   a failed `validate`), and never for a value still in it. Callers that still hold the
+///   `Arc` keep a valid value; release is the cache letting go of it.
+///
+/// ```
+/// use fncache::cache_resource;
+/// use std::sync::atomic::{AtomicBool, Ordering};
+///
+/// struct Client { open: AtomicBool }
+///
+/// fn is_open(c: &Client) -> bool { c.open.load(Ordering::Relaxed) }
+///
+/// #[cache_resource(validate = is_open, on_release = |c: &Client| c.open.store(false, Ordering::Relaxed))]
+/// fn client(endpoint: String) -> Client {
+///     Client { open: AtomicBool::new(true) }
+/// }
+///
+/// let a = client("api".into());
+/// a.open.store(false, Ordering::Relaxed); // the connection broke
+/// let b = client("api".into()); // validate says no: a new client
+/// assert!(!std::sync::Arc::ptr_eq(&a, &b));
+/// ```
+///
+/// # Expands roughly to
+///
+/// ```text
+/// fn client(endpoint: String) -> Arc<Client> {
+///     client::__FNCACHE.get(
+///         || Options::new().validate(is_open).on_release(..),
+///         KeyWriter::new().arg(&endpoint).finish(),
+///         move || -> Client { /* the original body */ },
+///     )
+/// }
+/// mod client { /* __FNCACHE: ResourceCache<Client>, clear(), clear_entry(endpoint) */ }
+/// ```
+pub use fncache_macros::cache_resource;
+
+/// **Deprecated**: use [`#[cache_data]`](macro@cache_data), which has the same behaviour.
+///
+/// Kept so old code builds; every use prints a deprecation warning, and so does calling the
+/// function's `clear()` or `clear_entry()`. See the [migration guide](crate#migrating-from-the-deprecated-attributes).
+pub use fncache_macros::experimental_memo;
+
+/// **Deprecated**: use [`#[cache_resource]`](macro@cache_resource), which has the same behaviour.
+///
+/// Kept so old code builds; every use prints a deprecation warning, and so does calling the
+/// function's `clear()` or `clear_entry()`. See the [migration guide](crate#migrating-from-the-deprecated-attributes).
+pub use fncache_macros::experimental_singleton;
+
+/// **Deprecated**: use [`#[cache_data]`](macro@cache_data) or [`#[cache_resource]`](macro@cache_resource).
+///
+/// The old all-in-one attribute: with `allow_output_mutation = true` it behaves as
+/// `#[cache_resource]` (one shared `Arc<T>`), otherwise as `#[cache_data]` (a fresh copy on
+/// every hit). It accepts `ttl`, `max_entries`, `persist`, `show_spinner`,
+/// `allow_output_mutation` and `suppress_st_warning` (which has no effect). Every use prints
+/// a deprecation warning that recommends one of the new attributes when the return type makes
+/// the choice clear. See the [migration guide](crate#migrating-from-the-deprecated-attributes).
+pub use fncache_macros::cache;
 
 /// Controls every `#[cache_data]` cache of the process.
 pub mod cache_data {

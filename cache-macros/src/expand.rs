@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type, Visibility};
+use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::attr::{self, Attribute, Kind, Options, ShowSpinner, Ttl};
 use crate::deprecate;
@@ -73,18 +73,21 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
 //     pub fn load(path: String, _retries: u32) -> Table { body }
 // Output:
 //     pub fn load(path: String, _retries: u32) -> Table {
-//         load::__FNCACHE.get(
+//         load::__fncache().get(
 //             || Options::new().ttl(Duration::from_nanos(60_000_000_000)),
 //             KeyWriter::new().arg(&path).finish(),
 //             move || -> Table { body },
 //         )
 //     }
 //     /// Cache controls of the cached function `load`.
-//     pub mod load {
-//         use super::*;
-//         pub static __FNCACHE: DataCache = DataCache::new(FnId { path: module_path!(), code: ".." });
-//         pub fn clear() { __FNCACHE.clear() }
-//         pub fn clear_entry(path: String) { __FNCACHE.clear_entry(KeyWriter::new().arg(&path).finish()) }
+//     pub enum load {}
+//     impl load {
+//         pub fn __fncache() -> &'static DataCache {
+//             static CACHE: DataCache = DataCache::new(FnId { path: "crate::mod::load", code: ".." });
+//             &CACHE
+//         }
+//         pub fn clear() { Self::__fncache().clear() }
+//         pub fn clear_entry(path: String) { Self::__fncache().clear_entry(KeyWriter::new().arg(&path).finish()) }
 //     }
 // (every runtime name in full as `::fncache::__private::..`)
 fn generate(plan: &Plan, options: &Options, function: &Function<'_>) -> TokenStream {
@@ -111,12 +114,12 @@ fn generate(plan: &Plan, options: &Options, function: &Function<'_>) -> TokenStr
     if plan.kind == Kind::Resource {
         outer_sig.output = shared_output(&function.output);
     }
-    let companion = companion_module(plan, function);
+    let companion = companion(plan, function);
     quote! {
         #(#attrs)*
         #vis #outer_sig {
             #warning
-            #name::__FNCACHE.#method(#options, #key, move || #closure_output #block)
+            #name::__fncache().#method(#options, #key, move || #closure_output #block)
         }
         #companion
     }
@@ -228,11 +231,16 @@ fn shared_output(output: &Output<'_>) -> ReturnType {
     }
 }
 
-/// The module named like the function, with the cache's `static`, `clear` and `clear_entry`.
-fn companion_module(plan: &Plan, function: &Function<'_>) -> TokenStream {
+/// The companion named like the function: an uninhabited enum whose associated functions are
+/// `f::clear()`, `f::clear_entry(..)` and the hidden accessor of the cache's `static`.
+///
+/// An enum rather than a `mod`: it lives in the type namespace just the same (so it never
+/// clashes with the function), but it is an item of the function's own scope, so it can name
+/// everything the function can. A `mod` cannot see items declared in a block, which would
+/// break functions declared inside another function (as in tests) whose types are local too.
+fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
     let name = function.name();
     let vis = &function.item.vis;
-    let item_vis = item_visibility(vis);
     let span = function
         .output
         .cached()
@@ -248,6 +256,7 @@ fn companion_module(plan: &Plan, function: &Function<'_>) -> TokenStream {
         }
     };
     let new_cache = quote_spanned!(span=> <#cache_type>::new);
+    let path = format!("::{name}");
     let code = code_hash(function.item);
     let params = function.hashed_params().map(|p| {
         let (ident, ty) = (p.ident, p.ty);
@@ -259,53 +268,47 @@ fn companion_module(plan: &Plan, function: &Function<'_>) -> TokenStream {
         plan.attribute,
         Attribute::ExperimentalMemo | Attribute::ExperimentalSingleton
     );
-    let companion_deprecation = plan
+    let deprecation = plan
         .deprecation
         .as_deref()
         .filter(|_| renamed)
         .map(|note| quote!(#[deprecated(note = #note)]));
-    let module_doc = format!("Cache controls of the cached function `{name}`.");
+    let companion_doc = format!(
+        "Cache controls of the cached function [`{name}()`](fn@{name}): `{name}::clear()` and `{name}::clear_entry(..)`."
+    );
     let clear_doc = format!("Drops every cached entry of `{name}`.");
     let clear_entry_doc = format!(
         "Drops the cached entry of `{name}` for these arguments (its parameters that do not start with `_`)."
     );
     quote! {
-        #[doc = #module_doc]
-        #[allow(dead_code, clippy::wildcard_imports)]
-        #vis mod #name {
-            #[allow(unused_imports)]
-            use super::*;
+        #[doc = #companion_doc]
+        #[allow(non_camel_case_types, dead_code, missing_debug_implementations, missing_copy_implementations, clippy::empty_enum)]
+        #vis enum #name {}
 
+        #[allow(dead_code)]
+        impl #name {
             #[doc(hidden)]
-            #[doc = "The cache itself."]
-            pub static __FNCACHE: #cache_type = #new_cache(::fncache::__private::FnId {
-                path: ::core::module_path!(),
-                code: #code,
-            });
+            #[inline]
+            #vis fn __fncache() -> &'static #cache_type {
+                static CACHE: #cache_type = #new_cache(::fncache::__private::FnId {
+                    path: ::core::concat!(::core::module_path!(), #path),
+                    code: #code,
+                });
+                &CACHE
+            }
 
             #[doc = #clear_doc]
-            #companion_deprecation
-            #item_vis fn clear() {
-                __FNCACHE.clear()
+            #deprecation
+            #vis fn clear() {
+                Self::__fncache().clear()
             }
 
             #[doc = #clear_entry_doc]
-            #companion_deprecation
-            #item_vis fn clear_entry(#(#params),*) {
-                __FNCACHE.clear_entry(#key)
+            #deprecation
+            #vis fn clear_entry(#(#params),*) {
+                Self::__fncache().clear_entry(#key)
             }
         }
-    }
-}
-
-/// The visibility of the companion's functions: the function's own, seen from inside the module.
-fn item_visibility(vis: &Visibility) -> TokenStream {
-    match vis {
-        Visibility::Inherited => quote!(pub(super)),
-        Visibility::Restricted(restricted) if restricted.path.is_ident("crate") => {
-            quote!(pub(crate))
-        }
-        _ => quote!(pub),
     }
 }
 
