@@ -238,13 +238,34 @@ pub mod cache_resource {
     }
 }
 
-pub use fncache_runtime::{clock, progress};
+pub use fncache_runtime::{CacheHandle, clock, progress};
+
+/// The cache handle of a method, which has no companion `f::clear()`.
+///
+/// ```
+/// use fncache::{cache_data, cache_of};
+///
+/// #[derive(serde::Serialize)]
+/// struct Circle { r: f64 }
+///
+/// impl Circle {
+///     #[cache_data]
+///     fn area(&self, scale: f64) -> f64 { 3.14159 * self.r * self.r * scale }
+/// }
+///
+/// let c = Circle { r: 2.0 };
+/// c.area(1.0);
+/// cache_of(Circle::area).clear_entry(&c, (1.0,)); // one entry: the receiver, then the rest
+/// cache_of(Circle::area).clear(); // all of them
+/// ```
+pub use fncache_runtime::cache_of;
 
 #[doc(hidden)]
 pub mod __private {
     pub use fncache_runtime::key::{Key, KeyWriter};
     pub use fncache_runtime::{
-        DataCache, FnId, Options, ResourceCache, ShowSpinner, log_deprecation,
+        DataCache, FnId, Hooks, Options, ResourceCache, ShowSpinner, log_deprecation,
+        register_method,
     };
     pub use std::sync::Arc;
     pub use std::time::Duration;

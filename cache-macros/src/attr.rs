@@ -32,7 +32,14 @@ pub(crate) enum Attribute {
     Cache,
 }
 
-const DATA_OPTIONS: &[&str] = &["ttl", "max_entries", "persist", "show_spinner", "show_time"];
+const DATA_OPTIONS: &[&str] = &[
+    "ttl",
+    "max_entries",
+    "persist",
+    "show_spinner",
+    "show_time",
+    "hash_self",
+];
 const RESOURCE_OPTIONS: &[&str] = &[
     "ttl",
     "max_entries",
@@ -40,6 +47,7 @@ const RESOURCE_OPTIONS: &[&str] = &[
     "show_time",
     "validate",
     "on_release",
+    "hash_self",
 ];
 const CACHE_OPTIONS: &[&str] = &[
     "ttl",
@@ -166,6 +174,8 @@ pub(crate) struct Options {
     pub(crate) show_time: Option<LitBool>,
     pub(crate) validate: Option<Expr>,
     pub(crate) on_release: Option<Expr>,
+    /// Methods only: `hash_self = false` leaves the receiver out of the key.
+    pub(crate) hash_self: Option<LitBool>,
     /// `#[cache]` only: `true` makes it a resource cache.
     pub(crate) allow_output_mutation: Option<LitBool>,
 }
@@ -203,6 +213,7 @@ impl Options {
                 "on_release" => {
                     options.on_release = errors.ok(callable(value, "on_release", "Fn(&T)"))
                 }
+                "hash_self" => options.hash_self = errors.ok(bool_literal(&value, "hash_self")),
                 "allow_output_mutation" => {
                     options.allow_output_mutation =
                         errors.ok(bool_literal(&value, "allow_output_mutation"))

@@ -1,10 +1,10 @@
 //! Code generation: the user's function, rebuilt around a call into the runtime, and its
-//! companion module.
+//! companion (or, for a method, a `static` in its body).
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{GenericArgument, ItemFn, PathArguments, ReturnType, Type};
+use syn::{FnArg, GenericArgument, ItemFn, PathArguments, ReturnType, Type};
 
 use crate::attr::{self, Attribute, Kind, Options, ShowSpinner, Ttl};
 use crate::deprecate;
@@ -47,6 +47,8 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
         );
     }
     valid::check_signature(attribute, &function, &mut errors);
+    let view = Function::new(&function, &mut errors);
+    valid::check_options(&options, &view, &mut errors);
     match errors.finish() {
         Ok(()) => {
             let output = match &function.sig.output {
@@ -59,7 +61,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
                 kind,
                 deprecation,
             };
-            generate(&plan, &options, &Function::new(&function))
+            generate(&plan, &options, &view)
         }
         Err(error) => {
             let error = error.to_compile_error();
@@ -90,49 +92,205 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
 //         pub fn clear_entry(path: String) { Self::__fncache().clear_entry(KeyWriter::new().arg(&path).finish()) }
 //     }
 // (every runtime name in full as `::fncache::__private::..`)
+//
+// A method (or any function that mentions `Self`) keeps its cache in a `static` inside its
+// body instead, since an `impl` block cannot hold the companion; `Self` is part of its key, and
+// `fncache::cache_of(Type::method)` is its handle. An `async fn` awaits `get_async`.
 fn generate(plan: &Plan, options: &Options, function: &Function<'_>) -> TokenStream {
-    let ItemFn {
-        attrs,
-        vis,
-        sig,
-        block,
-        ..
-    } = function.item;
-    let name = function.name();
-    let key = key_expr(function);
-    let options = options_expr(options, plan.deprecation.as_deref());
+    let ItemFn { attrs, vis, .. } = function.item;
     let warning = plan
         .deprecation
         .as_deref()
         .map(|note| deprecation_warning(plan.attribute, note));
-    let method = get_method(function);
-    let closure_output = match &sig.output {
-        ReturnType::Default => None,
-        ReturnType::Type(arrow, ty) => Some(quote!(#arrow #ty)),
+    let outer_sig = outer_signature(plan, function);
+    let (cache, static_item, companion) = if function.in_impl {
+        let cache = quote!(__FNCACHE);
+        let static_item = cache_static(plan, function, &cache);
+        (cache, Some(static_item), None)
+    } else {
+        let name = function.name();
+        (
+            quote!(#name::__fncache()),
+            None,
+            Some(companion(plan, function)),
+        )
     };
-    let mut outer_sig = sig.clone();
-    if plan.kind == Kind::Resource {
-        outer_sig.output = shared_output(&function.output);
-    }
-    let companion = companion(plan, function);
+    let call = call_expr(plan, options, function, &cache);
     quote! {
         #(#attrs)*
         #vis #outer_sig {
             #warning
-            #name::__fncache().#method(#options, #key, move || #closure_output #block)
+            #static_item
+            #call
         }
         #companion
     }
 }
 
-/// `KeyWriter::new().arg(&a).arg(&b).finish()` over the hashed parameters. Each `.arg` carries
-/// its parameter's type span, so a type that is not `Serialize` is reported on that type.
-fn key_expr(function: &Function<'_>) -> TokenStream {
-    let args = function.hashed_params().map(|param| {
-        let ident = param.ident;
-        quote_spanned!(param.ty.span()=> .arg(&#ident))
+/// The signature the caller sees: patterns replaced by hidden names, `#[hash_with]` removed,
+/// and for a resource `-> T` made `-> Arc<T>`.
+fn outer_signature(plan: &Plan, function: &Function<'_>) -> syn::Signature {
+    let mut sig = function.item.sig.clone();
+    let mut params = function.params.iter();
+    for arg in sig.inputs.iter_mut() {
+        let FnArg::Typed(typed) = arg else { continue };
+        let param = params.next().expect("one `Param` per typed argument");
+        typed.attrs.retain(|a| !a.path().is_ident("hash_with"));
+        if param.pattern.is_some() {
+            let ident = &param.ident;
+            *typed.pat = syn::parse_quote!(#ident);
+        }
+    }
+    if plan.kind == Kind::Resource {
+        sig.output = shared_output(&function.output);
+    }
+    sig
+}
+
+/// `static __FNCACHE: DataCache = ..;` for a function whose cache lives in its body.
+fn cache_static(plan: &Plan, function: &Function<'_>, cache: &TokenStream) -> TokenStream {
+    let (cache_type, new_cache) = cache_type(plan, function);
+    let id = fn_id(function);
+    quote! {
+        static #cache: #cache_type = #new_cache(#id);
+    }
+}
+
+/// The cache's type and its constructor, spanned on the cached type so that a resource type
+/// that cannot be shared is reported there.
+fn cache_type(plan: &Plan, function: &Function<'_>) -> (TokenStream, TokenStream) {
+    let span = function
+        .output
+        .cached()
+        .map_or_else(|| function.name().span(), |ty| ty.span());
+    let cache_type = match plan.kind {
+        Kind::Data => quote!(::fncache::__private::DataCache),
+        Kind::Resource => quote!(::fncache::__private::ResourceCache),
+    };
+    let new_cache = quote_spanned!(span=> #cache_type::new);
+    (cache_type, new_cache)
+}
+
+/// `FnId { path, code }`: the function's path and a digest of its code.
+fn fn_id(function: &Function<'_>) -> TokenStream {
+    let path = format!("::{}", function.name());
+    let code = code_hash(function.item);
+    quote! {
+        ::fncache::__private::FnId {
+            path: ::core::concat!(::core::module_path!(), #path),
+            code: #code,
+        }
+    }
+}
+
+/// `cache.get(options, key, move || -> T { body })`, or its `Result`, resource and async forms.
+fn call_expr(
+    plan: &Plan,
+    options: &Options,
+    function: &Function<'_>,
+    cache: &TokenStream,
+) -> TokenStream {
+    let register = function.in_impl.then(|| {
+        let method = function.name().to_string();
+        quote!(::fncache::__private::register_method(&#cache, ::core::any::type_name::<Self>(), #method);)
     });
-    quote!(::fncache::__private::KeyWriter::new() #(#args)* .finish())
+    let options_closure = options_expr(options, plan.deprecation.as_deref(), register);
+    let hooks = (plan.kind == Kind::Resource).then(|| hooks_expr(options, function));
+    let key = key_expr(function, options);
+    let method = get_method(function);
+    let output = match &function.item.sig.output {
+        ReturnType::Default => None,
+        ReturnType::Type(arrow, ty) => Some(quote!(#arrow #ty)),
+    };
+    let body = body_with_patterns(function);
+    if function.is_async() {
+        quote!(#cache.#method(#options_closure, #hooks #key, async move || #output #body).await)
+    } else {
+        quote!(#cache.#method(#options_closure, #hooks #key, move || #output #body))
+    }
+}
+
+/// The user's block, behind `let` statements that bind the parameters given as patterns.
+fn body_with_patterns(function: &Function<'_>) -> TokenStream {
+    let block = &function.item.block;
+    let bindings: Vec<TokenStream> = function
+        .params
+        .iter()
+        .filter_map(|p| {
+            let pattern = p.pattern?;
+            let (ident, cfgs) = (&p.ident, &p.cfgs);
+            Some(quote!(#(#cfgs)* let #pattern = #ident;))
+        })
+        .collect();
+    if bindings.is_empty() {
+        block.to_token_stream()
+    } else {
+        quote!({ #(#bindings)* #block })
+    }
+}
+
+/// `Hooks::<T>::new().validate(..).on_release(..)` for a resource.
+fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
+    let value = function
+        .output
+        .cached()
+        .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+    let mut calls = TokenStream::new();
+    if let Some(validate) = &options.validate {
+        calls.extend(quote_spanned!(validate.span()=> .validate(#validate)));
+    }
+    if let Some(on_release) = &options.on_release {
+        calls.extend(quote_spanned!(on_release.span()=> .on_release(#on_release)));
+    }
+    quote!(::fncache::__private::Hooks::<#value>::new() #calls,)
+}
+
+/// The key of a call, in this order: `Self` (for a method), the generic type and const
+/// arguments, the receiver (unless `hash_self = false`), then each hashed parameter. Each step
+/// carries its parameter's type span, so a type that is not `Serialize` is reported there.
+fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
+    let mut steps: Vec<TokenStream> = Vec::new();
+    if function.in_impl {
+        steps.push(quote!(.ty::<Self>()));
+    }
+    for ty in function.type_params() {
+        steps.push(quote!(.ty::<#ty>()));
+    }
+    for value in function.const_params() {
+        steps.push(quote!(.arg(&#value)));
+    }
+    let hash_self = options.hash_self.as_ref().is_none_or(|flag| flag.value);
+    if let Some(receiver) = function.receiver.filter(|_| hash_self) {
+        let token = &receiver.self_token;
+        steps.push(quote_spanned!(receiver.span()=> .arg(&#token)));
+    }
+    let mut cfg_steps = Vec::new();
+    for param in function.hashed_params() {
+        let ident = &param.ident;
+        let step = match &param.hash_with {
+            Some(path) => quote_spanned!(path.span()=> .arg(&(#path)(&#ident))),
+            None if param.is_impl_trait() => quote_spanned!(param.ty.span()=> .arg_typed(&#ident)),
+            None => quote_spanned!(param.ty.span()=> .arg(&#ident)),
+        };
+        if param.cfgs.is_empty() {
+            steps.push(step);
+        } else {
+            cfg_steps.push((param.cfgs.clone(), step));
+        }
+    }
+    if cfg_steps.is_empty() {
+        return quote!(::fncache::__private::KeyWriter::new() #(#steps)* .finish());
+    }
+    // A parameter under `#[cfg]` cannot be a link of one method chain: use statements.
+    let key = syn::Ident::new("__fncache_key", proc_macro2::Span::mixed_site());
+    let cfg_statements = cfg_steps
+        .iter()
+        .map(|(cfgs, step)| quote!(#(#cfgs)* let #key = #key #step;));
+    quote!({
+        let #key = ::fncache::__private::KeyWriter::new() #(#steps)*;
+        #(#cfg_statements)*
+        #key.finish()
+    })
 }
 
 /// A use of a `#[deprecated]` item, spanned on the attribute (the macro's call site), so that
@@ -154,7 +312,11 @@ fn deprecation_warning(attribute: Attribute, note: &str) -> TokenStream {
 
 /// `|| Options::new().ttl(..)...`, listing only the options that were given. The closure runs
 /// once, on the first call, which is when a deprecated attribute's text is logged.
-fn options_expr(options: &Options, deprecation: Option<&str>) -> TokenStream {
+fn options_expr(
+    options: &Options,
+    deprecation: Option<&str>,
+    register: Option<TokenStream>,
+) -> TokenStream {
     let mut calls = TokenStream::new();
     match &options.ttl {
         Some(Ttl::Fixed(duration)) => {
@@ -182,15 +344,9 @@ fn options_expr(options: &Options, deprecation: Option<&str>) -> TokenStream {
     if let Some(show_time) = &options.show_time {
         calls.extend(quote!(.show_time(#show_time)));
     }
-    if let Some(validate) = &options.validate {
-        calls.extend(quote_spanned!(validate.span()=> .validate(#validate)));
-    }
-    if let Some(on_release) = &options.on_release {
-        calls.extend(quote_spanned!(on_release.span()=> .on_release(#on_release)));
-    }
     let log = deprecation
         .map(|note| quote!(::fncache::__private::log_deprecation(::core::module_path!(), #note);));
-    quote!(|| { #log ::fncache::__private::Options::new() #calls })
+    quote!(|| { #log #register ::fncache::__private::Options::new() #calls })
 }
 
 /// `get` or `get_or_err`, spanned on the cached type so that a return type the cache cannot
@@ -200,10 +356,14 @@ fn get_method(function: &Function<'_>) -> TokenStream {
         .output
         .cached()
         .map_or_else(|| function.item.sig.ident.span(), |ty| ty.span());
-    match function.output {
-        Output::Value(_) => quote_spanned!(span=> get),
-        Output::Result { .. } => quote_spanned!(span=> get_or_err),
-    }
+    let name = match (&function.output, function.is_async()) {
+        (Output::Value(_), false) => "get",
+        (Output::Result { .. }, false) => "get_or_err",
+        (Output::Value(_), true) => "get_async",
+        (Output::Result { .. }, true) => "get_or_err_async",
+    };
+    let ident = syn::Ident::new(name, span);
+    quote!(#ident)
 }
 
 /// `-> Arc<T>` for `-> T`, `-> Result<Arc<T>, E>` for `-> Result<T, E>`.
@@ -241,28 +401,16 @@ fn shared_output(output: &Output<'_>) -> ReturnType {
 fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
     let name = function.name();
     let vis = &function.item.vis;
-    let span = function
-        .output
-        .cached()
-        .map_or_else(|| name.span(), |ty| ty.span());
-    let cache_type = match plan.kind {
-        Kind::Data => quote!(::fncache::__private::DataCache),
-        Kind::Resource => {
-            let cached = function
-                .output
-                .cached()
-                .map_or_else(|| quote!(()), ToTokens::to_token_stream);
-            quote_spanned!(span=> ::fncache::__private::ResourceCache<#cached>)
-        }
-    };
-    let new_cache = quote_spanned!(span=> <#cache_type>::new);
-    let path = format!("::{name}");
-    let code = code_hash(function.item);
+    let (cache_type, new_cache) = cache_type(plan, function);
+    let id = fn_id(function);
+    let generics = &function.item.sig.generics;
+    let where_clause = &generics.where_clause;
     let params = function.hashed_params().map(|p| {
-        let (ident, ty) = (p.ident, p.ty);
-        quote!(#ident: #ty)
+        let (ident, ty, cfgs) = (&p.ident, p.ty, &p.cfgs);
+        quote!(#(#cfgs)* #ident: #ty)
     });
-    let key = key_expr(function);
+    let no_options = Options::default();
+    let key = key_expr(function, &no_options);
     // `clear()` of the renamed attributes warns too, at the call site, as Streamlit's did.
     let renamed = matches!(
         plan.attribute,
@@ -290,10 +438,7 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
             #[doc(hidden)]
             #[inline]
             #vis fn __fncache() -> &'static #cache_type {
-                static CACHE: #cache_type = #new_cache(::fncache::__private::FnId {
-                    path: ::core::concat!(::core::module_path!(), #path),
-                    code: #code,
-                });
+                static CACHE: #cache_type = #new_cache(#id);
                 &CACHE
             }
 
@@ -305,7 +450,7 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
 
             #[doc = #clear_entry_doc]
             #deprecation
-            #vis fn clear_entry(#(#params),*) {
+            #vis fn clear_entry #generics (#(#params),*) #where_clause {
                 Self::__fncache().clear_entry(#key)
             }
         }

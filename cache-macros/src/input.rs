@@ -1,21 +1,33 @@
-//! A typed view of the annotated function: its parameters and what it returns.
+//! A typed view of the annotated function: its receiver, parameters and what it returns.
 
-use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident};
+use syn::{
+    Attribute, Expr, FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PathArguments,
+    Receiver, ReturnType, Type,
+};
 
-/// One parameter of the function.
+use crate::errors::Errors;
+
+/// One typed parameter of the function.
 pub(crate) struct Param<'a> {
-    pub(crate) ident: &'a Ident,
+    /// The name the generated code uses: the user's, or a hidden one for a pattern.
+    pub(crate) ident: Ident,
+    /// The user's pattern, when the parameter is not a plain name (`(a, b): (u32, u32)`).
+    pub(crate) pattern: Option<&'a Pat>,
     pub(crate) ty: &'a Type,
+    /// `#[cfg(..)]` and `#[cfg_attr(..)]` on the parameter, repeated wherever it is used.
+    pub(crate) cfgs: Vec<&'a Attribute>,
+    /// `#[hash_with(path)]`: the key holds `path(&param)` instead of the parameter.
+    pub(crate) hash_with: Option<Expr>,
+    /// Whether the parameter goes into the key: every one whose name does not start with `_`.
+    pub(crate) hashed: bool,
 }
 
 impl Param<'_> {
-    /// Whether the parameter goes into the key: every one whose name does not start with `_`.
-    pub(crate) fn is_hashed(&self) -> bool {
-        !self
-            .ident
-            .to_string()
-            .trim_start_matches("r#")
-            .starts_with('_')
+    /// Whether the type is `impl Trait`, whose concrete type must go into the key too.
+    pub(crate) fn is_impl_trait(&self) -> bool {
+        matches!(self.ty, Type::ImplTrait(_))
     }
 }
 
@@ -66,33 +78,59 @@ fn ok_type(ty: &Type) -> Option<&Type> {
 /// The function, as far as the expansion needs to know it.
 pub(crate) struct Function<'a> {
     pub(crate) item: &'a ItemFn,
+    pub(crate) receiver: Option<&'a Receiver>,
     pub(crate) params: Vec<Param<'a>>,
     pub(crate) output: Output<'a>,
+    /// Whether the function is an associated function of an `impl` block: it has a receiver
+    /// or mentions `Self`. Its cache then lives inside its body (an `impl` cannot hold the
+    /// companion type).
+    pub(crate) in_impl: bool,
 }
 
 impl<'a> Function<'a> {
-    /// The view of `item`; parameters that are not plain names are left out (the validation
-    /// reports them).
-    pub(crate) fn new(item: &'a ItemFn) -> Self {
-        let params = item
-            .sig
-            .inputs
-            .iter()
-            .filter_map(|arg| match arg {
-                FnArg::Typed(typed) => match &*typed.pat {
-                    Pat::Ident(pat) => Some(Param {
-                        ident: &pat.ident,
+    /// The view of `item`; problems with `#[hash_with]` are recorded in `errors`.
+    pub(crate) fn new(item: &'a ItemFn, errors: &mut Errors) -> Self {
+        let mut receiver = None;
+        let mut params = Vec::new();
+        for (index, arg) in item.sig.inputs.iter().enumerate() {
+            match arg {
+                FnArg::Receiver(r) => receiver = Some(r),
+                FnArg::Typed(typed) => {
+                    let (ident, pattern, hashed) = match &*typed.pat {
+                        Pat::Ident(pat) if pat.subpat.is_none() => {
+                            let name = pat.ident.to_string();
+                            let hashed = !name.trim_start_matches("r#").starts_with('_');
+                            (pat.ident.clone(), None, hashed)
+                        }
+                        Pat::Wild(_) => (hidden_arg(index), Some(&*typed.pat), false),
+                        other => (hidden_arg(index), Some(other), true),
+                    };
+                    let cfgs = typed
+                        .attrs
+                        .iter()
+                        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+                        .collect();
+                    let hash_with = hash_with(&typed.attrs, errors);
+                    params.push(Param {
+                        ident,
+                        pattern,
                         ty: &typed.ty,
-                    }),
-                    _ => None,
-                },
-                FnArg::Receiver(_) => None,
-            })
-            .collect();
+                        cfgs,
+                        hashed: hashed || hash_with.is_some(),
+                        hash_with,
+                    });
+                }
+            }
+        }
+        let in_impl = receiver.is_some()
+            || mentions_self(item.sig.to_token_stream())
+            || mentions_self(item.block.to_token_stream());
         Function {
             item,
+            receiver,
             params,
             output: Output::of(&item.sig.output),
+            in_impl,
         }
     }
 
@@ -100,7 +138,73 @@ impl<'a> Function<'a> {
         &self.item.sig.ident
     }
 
-    pub(crate) fn hashed_params(&self) -> impl Iterator<Item = &Param<'a>> {
-        self.params.iter().filter(|p| p.is_hashed())
+    pub(crate) fn is_async(&self) -> bool {
+        self.item.sig.asyncness.is_some()
     }
+
+    pub(crate) fn hashed_params(&self) -> impl Iterator<Item = &Param<'a>> {
+        self.params.iter().filter(|p| p.hashed)
+    }
+
+    /// The generic type parameters, whose concrete types go into the key.
+    pub(crate) fn type_params(&self) -> impl Iterator<Item = &'a Ident> {
+        self.item
+            .sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|p| match p {
+                GenericParam::Type(t) => Some(&t.ident),
+                _ => None,
+            })
+    }
+
+    /// The const generic parameters, whose values go into the key.
+    pub(crate) fn const_params(&self) -> impl Iterator<Item = &'a Ident> {
+        self.item
+            .sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|p| match p {
+                GenericParam::Const(c) => Some(&c.ident),
+                _ => None,
+            })
+    }
+}
+
+/// The hidden name of the parameter at `index` that is a pattern.
+fn hidden_arg(index: usize) -> Ident {
+    format_ident!("__fncache_arg{}", index, span = Span::mixed_site())
+}
+
+/// The `path` of a `#[hash_with(path)]` among `attrs`.
+fn hash_with(attrs: &[Attribute], errors: &mut Errors) -> Option<Expr> {
+    let mut found = None;
+    for attr in attrs.iter().filter(|a| a.path().is_ident("hash_with")) {
+        if found.is_some() {
+            errors.push(
+                crate::attr::span_of(attr),
+                "duplicate `#[hash_with]` on one parameter",
+            );
+            continue;
+        }
+        match attr.parse_args::<Expr>() {
+            Ok(path) => found = Some(path),
+            Err(_) => errors.push(
+                crate::attr::span_of(attr),
+                "expected `#[hash_with(path)]`, where `path` is a function `fn(&T) -> impl Serialize` (`#[hash_with(Session::id)]`)",
+            ),
+        }
+    }
+    found
+}
+
+/// Whether `tokens` use `Self`.
+fn mentions_self(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => ident == "Self",
+        TokenTree::Group(group) => mentions_self(group.stream()),
+        _ => false,
+    })
 }

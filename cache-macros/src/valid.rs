@@ -1,10 +1,11 @@
 //! The shapes of function the attributes accept; every other shape is a spanned error.
 
 use syn::spanned::Spanned;
-use syn::{FnArg, ItemFn, Pat, Type};
+use syn::{FnArg, ItemFn, ReceiverKind, Type};
 
-use crate::attr::Attribute;
+use crate::attr::{Attribute, Options};
 use crate::errors::Errors;
+use crate::input::Function;
 
 /// Checks the function's signature, recording every problem.
 pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut Errors) {
@@ -16,14 +17,11 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
             format!("`{attr}` cannot cache a `const fn`: a cache lives at run time"),
         );
     }
-    if let Some(asyncness) = &sig.asyncness {
-        errors.push(
-            asyncness.span(),
-            format!("`{attr}` does not support `async fn` yet"),
-        );
-    }
     if let Some(abi) = &sig.abi {
-        errors.push(abi.span(), format!("`{attr}` cannot cache an `extern` function: remove the ABI, or wrap a cached Rust function"));
+        errors.push(
+            abi.span(),
+            format!("`{attr}` cannot cache an `extern` function: remove the ABI, or wrap a cached Rust function"),
+        );
     }
     if let Some(variadic) = &sig.variadic {
         errors.push(
@@ -31,25 +29,20 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
             format!("`{attr}` cannot cache a variadic function"),
         );
     }
-    if !sig.generics.params.is_empty() {
-        errors.push(
-            sig.generics.params.span(),
-            format!("`{attr}` does not support generic functions yet"),
-        );
-    }
     for arg in &sig.inputs {
-        match arg {
-            FnArg::Receiver(receiver) => {
-                errors.push(receiver.span(), format!("`{attr}` does not support methods yet: cache a free function that takes the receiver's data"));
-            }
-            FnArg::Typed(typed) => {
-                match &*typed.pat {
-                    Pat::Ident(pat) if pat.subpat.is_none() && pat.by_ref.is_none() => {}
-                    other => errors.push(other.span(), format!("`{attr}` needs a plain name for each parameter (`name: Type`), not a pattern")),
+        if let FnArg::Receiver(receiver) = arg {
+            let mut_ref = match &receiver.kind {
+                ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
+                ReceiverKind::Typed(_, ty) => {
+                    matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
                 }
-                if let Type::ImplTrait(impl_trait) = &*typed.ty {
-                    errors.push(impl_trait.span(), format!("`{attr}` does not support `impl Trait` parameters yet: name a concrete type"));
-                }
+                _ => false,
+            };
+            if mut_ref {
+                errors.push(
+                    receiver.span(),
+                    format!("`{attr}` cannot cache a `&mut self` method: a cached call may not run, so it must not be how `self` changes; take `&self`"),
+                );
             }
         }
     }
@@ -59,6 +52,18 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
         errors.push(
             impl_trait.span(),
             format!("`{attr}` needs a concrete return type to store, not `impl Trait`"),
+        );
+    }
+}
+
+/// Checks the options that depend on the function's shape.
+pub(crate) fn check_options(options: &Options, function: &Function<'_>, errors: &mut Errors) {
+    if let Some(flag) = &options.hash_self
+        && function.receiver.is_none()
+    {
+        errors.push(
+            flag.span(),
+            "`hash_self` applies to methods (functions with a `self` parameter)",
         );
     }
 }

@@ -9,7 +9,7 @@ use crate::key::Key;
 use crate::options::{FnId, Options};
 use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
-use crate::store::{Lookup, Store};
+use crate::store::{Lookup, Store, Ticket};
 
 /// The cache of one `#[cache_data]` function, kept in a `static` in its companion module.
 pub struct DataCache {
@@ -51,6 +51,9 @@ impl DataCache {
     }
 
     /// Like [`get`](Self::get) for a function returning `Result`: an `Err` is returned and not cached.
+    ///
+    /// Keep in step with [`get_or_err_async`](Self::get_or_err_async): the two differ only in
+    /// how they wait and how they run `compute`.
     #[inline]
     pub fn get_or_err<T: CacheData, E>(
         &'static self,
@@ -64,28 +67,86 @@ impl DataCache {
             Lookup::Fresh(value) => (value, None),
             Lookup::Compute(ticket) => {
                 let value = progress::run(self.id.name(), &state.spinner, compute)?;
-                match codec::encode(&value) {
-                    Ok(bytes) => ticket.fulfil(bytes.into()),
-                    Err(e) => tracing::warn!(
-                        "fncache: `{}` returned a value that cannot be encoded ({e}); it is not cached",
-                        self.id.path
-                    ),
-                }
+                self.store(ticket, &value);
                 return Ok(value);
             }
             Lookup::Bypass => return compute(),
         };
-        match codec::decode(&found.0) {
-            Ok(value) => Ok(value),
+        match self.decode(state, key, found) {
+            Some(value) => Ok(value),
+            None => compute(),
+        }
+    }
+
+    /// The `async fn` form of [`get`](Self::get).
+    pub async fn get_async<T: CacheData>(
+        &'static self,
+        options: impl FnOnce() -> Options,
+        key: Key,
+        compute: impl AsyncFnOnce() -> T,
+    ) -> T {
+        let compute = async || Ok::<T, Infallible>(compute().await);
+        match self.get_or_err_async(options, key, compute).await {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
+
+    /// The `async fn` form of [`get_or_err`](Self::get_or_err): concurrent awaits of one key
+    /// run `compute` once; if the task computing it is dropped, a waiting task takes over.
+    pub async fn get_or_err_async<T: CacheData, E>(
+        &'static self,
+        options: impl FnOnce() -> Options,
+        key: Key,
+        compute: impl AsyncFnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let state = self.state(options);
+        let found = match state.store.lookup_async(key).await {
+            Lookup::Hit { value, id } => (value, Some(id)),
+            Lookup::Fresh(value) => (value, None),
+            Lookup::Compute(ticket) => {
+                let value = progress::run_async(self.id.name(), &state.spinner, compute()).await?;
+                self.store(ticket, &value);
+                return Ok(value);
+            }
+            Lookup::Bypass => return compute().await,
+        };
+        match self.decode(state, key, found) {
+            Some(value) => Ok(value),
+            None => compute().await,
+        }
+    }
+
+    /// Encodes a computed value into the store, or leaves it out if it cannot be encoded.
+    fn store<T: CacheData>(&self, ticket: Ticket<'_, Arc<[u8]>>, value: &T) {
+        match codec::encode(value) {
+            Ok(bytes) => ticket.fulfil(bytes.into()),
+            Err(e) => tracing::warn!(
+                "fncache: `{}` returned a value that cannot be encoded ({e}); it is not cached",
+                self.id.path
+            ),
+        }
+    }
+
+    /// Decodes a found value into a fresh copy; one that does not decode is dropped (and
+    /// `None` makes the caller compute).
+    fn decode<T: CacheData>(
+        &self,
+        state: &State,
+        key: Key,
+        (bytes, id): (Arc<[u8]>, Option<u64>),
+    ) -> Option<T> {
+        match codec::decode(&bytes) {
+            Ok(value) => Some(value),
             Err(e) => {
                 tracing::warn!(
                     "fncache: a cached value of `{}` does not decode ({e}); recomputing",
                     self.id.path
                 );
-                if let Some(id) = found.1 {
+                if let Some(id) = id {
                     state.store.remove_entry(key, id);
                 }
-                compute()
+                None
             }
         }
     }
@@ -130,5 +191,9 @@ impl DataCache {
 impl Clear for DataCache {
     fn clear(&'static self) {
         DataCache::clear(self);
+    }
+
+    fn clear_entry(&'static self, key: Key) {
+        DataCache::clear_entry(self, key);
     }
 }

@@ -127,6 +127,27 @@ impl KeyWriter {
         self
     }
 
+    /// Appends the identity of a type: a generic function's type argument, a method's `Self`,
+    /// or the concrete type behind an `impl Trait` parameter.
+    ///
+    /// The identity is [`std::any::type_name`], the only one that needs no `'static` bound and
+    /// is the same in every process. Two distinct types could in principle share a name (two
+    /// versions of one crate in one build); a `#[cache_resource]` value of the wrong type is then
+    /// a miss, never a wrong value.
+    #[inline]
+    pub fn ty<T: ?Sized>(mut self) -> Self {
+        let name = std::any::type_name::<T>();
+        put_len(&mut self, name.len());
+        self.put(name.as_bytes());
+        self
+    }
+
+    /// [`ty`](Self::ty) of `value`'s type, then `value` itself: an `impl Trait` parameter.
+    #[inline]
+    pub fn arg_typed<T: ?Sized + crate::bounds::Hashable>(self, value: &T) -> Self {
+        self.ty::<T>().arg(value)
+    }
+
     /// Finishes the key.
     #[inline]
     pub fn finish(self) -> Key {

@@ -22,12 +22,12 @@ mod flight;
 pub mod key;
 mod options;
 pub mod progress;
-mod registry;
+pub mod registry;
 mod resource;
 mod store;
 
 pub use data::DataCache;
 pub use deprecation::log_deprecation;
 pub use options::{FnId, Options, ShowSpinner};
-pub use registry::{clear_all_data, clear_all_resources};
-pub use resource::ResourceCache;
+pub use registry::{CacheHandle, cache_of, clear_all_data, clear_all_resources, register_method};
+pub use resource::{Hooks, ResourceCache};

@@ -35,18 +35,19 @@ pub enum ShowSpinner {
     Text(&'static str),
 }
 
-/// The options of one cached function. `T` is a resource's type (`()` for data).
-pub struct Options<T = ()> {
+/// The options of one cached function, fixed on its first call.
+///
+/// A resource's `validate` and `on_release` are not here: they are typed by the value, which a
+/// generic function has one of per instantiation, so they come with each call ([`Hooks`](crate::Hooks)).
+pub struct Options {
     pub(crate) ttl: Option<Duration>,
     pub(crate) max_entries: Option<usize>,
     pub(crate) persist: bool,
     pub(crate) show_spinner: ShowSpinner,
     pub(crate) show_time: bool,
-    pub(crate) validate: Option<Box<dyn Fn(&T) -> bool + Send + Sync>>,
-    pub(crate) on_release: Option<Box<dyn Fn(&T) + Send + Sync>>,
 }
 
-impl<T> Default for Options<T> {
+impl Default for Options {
     fn default() -> Self {
         Options {
             ttl: None,
@@ -54,13 +55,11 @@ impl<T> Default for Options<T> {
             persist: false,
             show_spinner: ShowSpinner::Default,
             show_time: false,
-            validate: None,
-            on_release: None,
         }
     }
 }
 
-impl<T> Options<T> {
+impl Options {
     /// The defaults: no ttl, no size limit, the default spinner.
     pub fn new() -> Self {
         Self::default()
@@ -93,18 +92,6 @@ impl<T> Options<T> {
     /// Whether the spinner shows the elapsed time.
     pub fn show_time(mut self, show_time: bool) -> Self {
         self.show_time = show_time;
-        self
-    }
-
-    /// Checked on every hit; `false` drops the entry and recomputes.
-    pub fn validate(mut self, validate: impl Fn(&T) -> bool + Send + Sync + 'static) -> Self {
-        self.validate = Some(Box::new(validate));
-        self
-    }
-
-    /// Called once for every value that leaves the cache.
-    pub fn on_release(mut self, on_release: impl Fn(&T) + Send + Sync + 'static) -> Self {
-        self.on_release = Some(Box::new(on_release));
         self
     }
 

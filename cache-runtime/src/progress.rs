@@ -26,6 +26,7 @@
 //! ```
 
 use std::cell::Cell;
+use std::future::Future;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
@@ -106,6 +107,34 @@ pub(crate) fn run<R>(function: &str, spinner: &Spinner, compute: impl FnOnce() -
         _ => None,
     };
     compute()
+}
+
+/// [`run`] for a future: the thread's depth is raised while the future is polled (so cached
+/// calls made inside it are nested), and the hook hears of it from the first poll to the end,
+/// or to the drop of a cancelled future.
+pub(crate) fn run_async<'a, F: Future + 'a>(
+    function: &'a str,
+    spinner: &'a Spinner,
+    compute: F,
+) -> impl Future<Output = F::Output> + 'a {
+    let mut compute = Box::pin(compute);
+    let mut shown_guard: Option<Shown> = None;
+    let mut first_poll = true;
+    std::future::poll_fn(move |cx| {
+        let depth = DEPTH.with(|d| d.replace(d.get() + 1));
+        let _depth = Restore(depth);
+        if std::mem::take(&mut first_poll)
+            && depth == 0
+            && let Some(text) = &spinner.text
+        {
+            shown_guard = Some(Shown::start(function, text, spinner.show_time));
+        }
+        let polled = compute.as_mut().poll(cx);
+        if polled.is_ready() {
+            drop(shown_guard.take());
+        }
+        polled
+    })
 }
 
 struct Restore(u32);

@@ -1,18 +1,27 @@
-//! Every cache of the process, by kind, for `cache_data::clear()` and `cache_resource::clear()`.
+//! Every cache of the process: by kind, for `cache_data::clear()` and
+//! `cache_resource::clear()`, and by name, for the handles of methods ([`cache_of`]).
 //!
 //! A cache registers itself when it is first used; one never used holds nothing to clear.
 
 use std::sync::Mutex;
 
+use crate::key::{Key, KeyWriter};
+
 /// A cache that can be emptied.
-pub(crate) trait Clear: Sync {
+pub trait Clear: Sync {
+    /// Drops every entry.
     fn clear(&'static self);
+    /// Drops one entry.
+    fn clear_entry(&'static self, key: Key);
 }
 
 pub(crate) struct Registry(Mutex<Vec<&'static dyn Clear>>);
 
 pub(crate) static DATA: Registry = Registry(Mutex::new(Vec::new()));
 pub(crate) static RESOURCES: Registry = Registry(Mutex::new(Vec::new()));
+
+/// Method caches by name (`my_crate::Point::area`), registered on their first call.
+static METHODS: Mutex<Vec<(String, &'static dyn Clear)>> = Mutex::new(Vec::new());
 
 impl Registry {
     pub(crate) fn register(&self, cache: &'static dyn Clear) {
@@ -36,4 +45,140 @@ pub fn clear_all_data() {
 /// Empties every `#[cache_resource]` cache in the process, releasing each value.
 pub fn clear_all_resources() {
     RESOURCES.clear_all();
+}
+
+/// Records a cached method's cache under `Self`'s path and the method's name, for [`cache_of`].
+/// The generated code calls this once, on the method's first call.
+pub fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str) {
+    let name = format!("{}::{method}", normalize(self_type));
+    let mut methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
+    if !methods
+        .iter()
+        .any(|(n, c)| *n == name && std::ptr::addr_eq(*c, cache))
+    {
+        methods.push((name, cache));
+    }
+}
+
+/// The handle of a cached method (or function), found by the function item itself:
+/// `cache_of(Point::area)`, `cache_of(<Point as Shape>::area)`.
+///
+/// A method has no companion `f::clear()` (an `impl` block cannot hold one), so this is how
+/// its cache is cleared. A method not called yet has no entries, and its handle clears nothing.
+///
+/// See `fncache::cache_of` for an example.
+pub fn cache_of<F>(function: F) -> CacheHandle {
+    let _ = function;
+    CacheHandle {
+        name: normalize(std::any::type_name::<F>()),
+    }
+}
+
+/// The caches of one method, by name; see [`cache_of`].
+#[derive(Debug, Clone)]
+pub struct CacheHandle {
+    name: String,
+}
+
+impl CacheHandle {
+    /// The method's path, as the handle looks it up: `my_crate::Point::area`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Drops every cached entry of the method (for a generic `impl`, of every instantiation).
+    pub fn clear(&self) {
+        for cache in self.caches() {
+            cache.clear();
+        }
+    }
+
+    /// Drops the entry for one call: the receiver, then the other hashed arguments as a tuple,
+    /// in order (`()` when there are none, `(x,)` for one): `clear_entry(&circle, (2.0,))`.
+    ///
+    /// An argument under `#[hash_with(path)]` is given as `path(&arg)`'s value.
+    pub fn clear_entry<S: ?Sized + serde::Serialize, A: serde::Serialize>(
+        &self,
+        receiver: &S,
+        args: A,
+    ) {
+        let key = KeyWriter::new().ty::<S>().arg(receiver).arg(&args).finish();
+        for cache in self.caches() {
+            cache.clear_entry(key);
+        }
+    }
+
+    /// [`clear_entry`](Self::clear_entry) for a method declared with `hash_self = false`: the
+    /// receiver is not in the key, but its type is (`clear_entry_of::<Circle, _>((2.0,))`).
+    pub fn clear_entry_of<S: ?Sized, A: serde::Serialize>(&self, args: A) {
+        let key = KeyWriter::new().ty::<S>().arg(&args).finish();
+        for cache in self.caches() {
+            cache.clear_entry(key);
+        }
+    }
+
+    fn caches(&self) -> Vec<&'static dyn Clear> {
+        let methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
+        methods
+            .iter()
+            .filter(|(name, _)| *name == self.name)
+            .map(|(_, cache)| *cache)
+            .collect()
+    }
+}
+
+/// A type or function path without generic arguments, and `<T as Trait>::f` as `T::f`:
+/// `my_crate::Wrapper<u32>::get` and `<my_crate::Circle as my_crate::Shape>::area` become
+/// `my_crate::Wrapper::get` and `my_crate::Circle::area`.
+fn normalize(name: &str) -> String {
+    let name = qualified_self(name).unwrap_or_else(|| name.to_owned());
+    let mut out = String::with_capacity(name.len());
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `<A as B>::rest` as `A::rest`.
+fn qualified_self(name: &str) -> Option<String> {
+    let inner = name.strip_prefix('<')?;
+    let mut depth = 0usize;
+    let mut as_at = None;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' => depth += 1,
+            '>' if depth == 0 => {
+                let self_type = &inner[..as_at?];
+                return Some(format!("{self_type}{}", &inner[i + 1..]));
+            }
+            '>' => depth -= 1,
+            ' ' if depth == 0 && as_at.is_none() && inner[i..].starts_with(" as ") => {
+                as_at = Some(i)
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn names_lose_generics_and_trait_qualification() {
+        assert_eq!(normalize("app::Foo<u32>::get"), "app::Foo::get");
+        assert_eq!(
+            normalize("<app::Foo<u32> as app::Shape>::area"),
+            "app::Foo::area"
+        );
+        assert_eq!(normalize("app::Foo<Vec<u8>>"), "app::Foo");
+        assert_eq!(normalize("app::f"), "app::f");
+    }
 }

@@ -1,6 +1,13 @@
 //! `#[cache_resource]`: one shared `Arc<T>` per key, never copied.
+//!
+//! The store is type-erased (`Arc<dyn Any + Send + Sync>`), so that one `static` serves every
+//! instantiation of a generic function; a hit downcasts back to `T`, and a value of another
+//! type (only possible if two types share a name, see `KeyWriter::ty`) is a miss, never a
+//! wrong value.
 
+use std::any::Any;
 use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
@@ -11,21 +18,78 @@ use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
 use crate::store::{Lookup, Store};
 
-type Validate<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
+type AnyValue = dyn Any + Send + Sync;
+type ReleaseFn = Arc<dyn Fn(&AnyValue) + Send + Sync>;
 
-/// The cache of one `#[cache_resource]` function, kept in a `static` in its companion module.
-pub struct ResourceCache<T: Resource> {
+/// A stored resource, with the `on_release` of the call that computed it.
+#[derive(Clone)]
+struct Held {
+    value: Arc<AnyValue>,
+    release: Option<ReleaseFn>,
+}
+
+/// A resource function's `validate` and `on_release`, typed by its value.
+///
+/// Built on every call (a path or a closure costs nothing to build), because a generic function
+/// has one value type per instantiation.
+pub struct Hooks<T, V = fn(&T) -> bool, R = fn(&T)> {
+    validate: Option<V>,
+    on_release: Option<R>,
+    value: PhantomData<fn(&T)>,
+}
+
+impl<T> Hooks<T> {
+    /// No `validate`, no `on_release`.
+    #[inline]
+    pub fn new() -> Self {
+        Hooks {
+            validate: None,
+            on_release: None,
+            value: PhantomData,
+        }
+    }
+}
+
+impl<T> Default for Hooks<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, V, R> Hooks<T, V, R> {
+    /// Checked on every hit; `false` (or a panic) drops the entry and computes a new one.
+    #[inline]
+    pub fn validate<F: Fn(&T) -> bool>(self, validate: F) -> Hooks<T, F, R> {
+        Hooks {
+            validate: Some(validate),
+            on_release: self.on_release,
+            value: PhantomData,
+        }
+    }
+
+    /// Called once for every value that leaves the cache.
+    #[inline]
+    pub fn on_release<F: Fn(&T) + Send + Sync + 'static>(self, on_release: F) -> Hooks<T, V, F> {
+        Hooks {
+            validate: self.validate,
+            on_release: Some(on_release),
+            value: PhantomData,
+        }
+    }
+}
+
+/// The cache of one `#[cache_resource]` function, kept in a `static` beside it.
+pub struct ResourceCache {
     id: FnId,
-    state: OnceLock<State<T>>,
+    state: OnceLock<State>,
 }
 
-struct State<T: Resource> {
-    store: Store<Arc<T>>,
+struct State {
+    store: Store<Held>,
     spinner: Spinner,
-    validate: Option<Validate<T>>,
 }
 
-impl<T: Resource> ResourceCache<T> {
+impl ResourceCache {
     /// An empty cache for the function `id`; its options are read on first use.
     pub const fn new(id: FnId) -> Self {
         ResourceCache {
@@ -41,13 +105,19 @@ impl<T: Resource> ResourceCache<T> {
 
     /// Returns the shared value for `key`, or runs `compute` and shares what it returns.
     #[inline]
-    pub fn get(
+    pub fn get<T, V, R>(
         &'static self,
-        options: impl FnOnce() -> Options<T>,
+        options: impl FnOnce() -> Options,
+        hooks: Hooks<T, V, R>,
         key: Key,
         compute: impl FnOnce() -> T,
-    ) -> Arc<T> {
-        match self.get_or_err(options, key, || Ok::<T, Infallible>(compute())) {
+    ) -> Arc<T>
+    where
+        T: Resource,
+        V: Fn(&T) -> bool,
+        R: Fn(&T) + Send + Sync + 'static,
+    {
+        match self.get_or_err(options, hooks, key, || Ok::<T, Infallible>(compute())) {
             Ok(value) => value,
             Err(never) => match never {},
         }
@@ -55,29 +125,93 @@ impl<T: Resource> ResourceCache<T> {
 
     /// Like [`get`](Self::get) for a function returning `Result`: an `Err` is returned and not cached.
     #[inline]
-    pub fn get_or_err<E>(
+    pub fn get_or_err<T, E, V, R>(
         &'static self,
-        options: impl FnOnce() -> Options<T>,
+        options: impl FnOnce() -> Options,
+        hooks: Hooks<T, V, R>,
         key: Key,
         compute: impl FnOnce() -> Result<T, E>,
-    ) -> Result<Arc<T>, E> {
+    ) -> Result<Arc<T>, E>
+    where
+        T: Resource,
+        V: Fn(&T) -> bool,
+        R: Fn(&T) + Send + Sync + 'static,
+    {
         let state = self.state(options);
         loop {
             match state.store.lookup(key) {
-                Lookup::Hit { value, id } => {
-                    if self.is_valid(state, &value) {
-                        return Ok(value);
-                    }
-                    state.store.remove_entry(key, id);
-                }
-                Lookup::Fresh(value) => return Ok(value),
+                Lookup::Hit { value, id } => match self.accept(&hooks, value) {
+                    Some(value) => return Ok(value),
+                    None => state.store.remove_entry(key, id),
+                },
+                Lookup::Fresh(value) => match value.value.downcast::<T>() {
+                    Ok(value) => return Ok(value),
+                    Err(_) => return compute().map(Arc::new),
+                },
                 Lookup::Compute(ticket) => {
                     let value = Arc::new(progress::run(self.id.name(), &state.spinner, compute)?);
-                    ticket.fulfil(value.clone());
+                    ticket.fulfil(held(&value, hooks.on_release));
                     return Ok(value);
                 }
                 Lookup::Bypass => return compute().map(Arc::new),
             }
+        }
+    }
+
+    /// The `async fn` form of [`get_or_err`](Self::get_or_err): concurrent awaits of one key run
+    /// `compute` once; if the task computing it is dropped, a waiting task takes over.
+    pub async fn get_or_err_async<T, E, V, R>(
+        &'static self,
+        options: impl FnOnce() -> Options,
+        hooks: Hooks<T, V, R>,
+        key: Key,
+        compute: impl AsyncFnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Resource,
+        V: Fn(&T) -> bool,
+        R: Fn(&T) + Send + Sync + 'static,
+    {
+        let state = self.state(options);
+        loop {
+            match state.store.lookup_async(key).await {
+                Lookup::Hit { value, id } => match self.accept(&hooks, value) {
+                    Some(value) => return Ok(value),
+                    None => state.store.remove_entry(key, id),
+                },
+                Lookup::Fresh(value) => match value.value.downcast::<T>() {
+                    Ok(value) => return Ok(value),
+                    Err(_) => return compute().await.map(Arc::new),
+                },
+                Lookup::Compute(ticket) => {
+                    let value =
+                        progress::run_async(self.id.name(), &state.spinner, compute()).await?;
+                    let value = Arc::new(value);
+                    ticket.fulfil(held(&value, hooks.on_release));
+                    return Ok(value);
+                }
+                Lookup::Bypass => return compute().await.map(Arc::new),
+            }
+        }
+    }
+
+    /// The `async fn` form of [`get`](Self::get).
+    pub async fn get_async<T, V, R>(
+        &'static self,
+        options: impl FnOnce() -> Options,
+        hooks: Hooks<T, V, R>,
+        key: Key,
+        compute: impl AsyncFnOnce() -> T,
+    ) -> Arc<T>
+    where
+        T: Resource,
+        V: Fn(&T) -> bool,
+        R: Fn(&T) + Send + Sync + 'static,
+    {
+        let compute = async || Ok::<T, Infallible>(compute().await);
+        match self.get_or_err_async(options, hooks, key, compute).await {
+            Ok(value) => value,
+            Err(never) => match never {},
         }
     }
 
@@ -105,40 +239,71 @@ impl<T: Resource> ResourceCache<T> {
         self.len() == 0
     }
 
-    /// Runs `validate`; one that panics counts as a failed validation.
-    fn is_valid(&self, state: &State<T>, value: &T) -> bool {
-        let Some(validate) = &state.validate else {
-            return true;
+    /// The hit's value if it has type `T` and passes `validate`; a panic in `validate` fails it.
+    fn accept<T: Resource, V: Fn(&T) -> bool, R>(
+        &self,
+        hooks: &Hooks<T, V, R>,
+        held: Held,
+    ) -> Option<Arc<T>> {
+        let value = held.value.downcast::<T>().ok()?;
+        let Some(validate) = &hooks.validate else {
+            return Some(value);
         };
-        catch_unwind(AssertUnwindSafe(|| validate(value))).unwrap_or_else(|_| {
-            tracing::warn!(
-                "fncache: `validate` of `{}` panicked; the value is dropped and recomputed",
-                self.id.path
-            );
-            false
-        })
+        match catch_unwind(AssertUnwindSafe(|| validate(&value))) {
+            Ok(true) => Some(value),
+            Ok(false) => None,
+            Err(_) => {
+                tracing::warn!(
+                    "fncache: `validate` of `{}` panicked; the value is dropped and recomputed",
+                    self.id.path
+                );
+                None
+            }
+        }
     }
 
     #[inline]
-    fn state(&'static self, options: impl FnOnce() -> Options<T>) -> &'static State<T> {
+    fn state(&'static self, options: impl FnOnce() -> Options) -> &'static State {
         self.state.get_or_init(|| {
-            let mut options = options();
+            let options = options();
             registry::RESOURCES.register(self);
-            let on_release = options
-                .on_release
-                .take()
-                .map(|f| Box::new(move |v: &Arc<T>| f(v)) as _);
+            let release: crate::store::Release<Held> = Box::new(|held: &Held| {
+                if let Some(release) = &held.release {
+                    release(&*held.value);
+                }
+            });
             State {
-                store: Store::new(options.limits(&self.id), on_release),
+                store: Store::new(options.limits(&self.id), Some(release)),
                 spinner: options.spinner(&self.id),
-                validate: options.validate.take(),
             }
         })
     }
 }
 
-impl<T: Resource> Clear for ResourceCache<T> {
+/// A value as the store keeps it, with its `on_release` erased to take `&dyn Any`.
+fn held<T: Resource, R: Fn(&T) + Send + Sync + 'static>(
+    value: &Arc<T>,
+    on_release: Option<R>,
+) -> Held {
+    let release = on_release.map(|f| {
+        Arc::new(move |value: &AnyValue| {
+            if let Some(value) = value.downcast_ref::<T>() {
+                f(value);
+            }
+        }) as ReleaseFn
+    });
+    Held {
+        value: value.clone(),
+        release,
+    }
+}
+
+impl Clear for ResourceCache {
     fn clear(&'static self) {
         ResourceCache::clear(self);
+    }
+
+    fn clear_entry(&'static self, key: Key) {
+        ResourceCache::clear_entry(self, key);
     }
 }

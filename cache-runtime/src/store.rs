@@ -124,61 +124,16 @@ impl<V: Clone> Store<V> {
         }
     }
 
-    /// Finds `key`'s value, waits for it, or makes the caller compute it.
+    /// Finds `key`'s value, waits for it (blocking the thread), or makes the caller compute it.
     #[inline]
     pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
-        if let Some(slot) = self.map.get(&key)
-            && let Slot::Ready(entry) = &*slot
-            && !self.is_expired(entry)
-        {
-            self.touch(entry);
-            return Lookup::Hit {
-                value: entry.value.clone(),
-                id: entry.id,
-            };
+        if let Some(hit) = self.find(key) {
+            return hit;
         }
-        self.lookup_slow(key)
-    }
-
-    #[cold]
-    fn lookup_slow(&self, key: Key) -> Lookup<'_, V> {
         loop {
-            let step = match self.map.entry(key) {
-                MapEntry::Occupied(mut occupied) => match occupied.get() {
-                    Slot::Ready(entry) if !self.is_expired(entry) => {
-                        self.touch(entry);
-                        Step::Hit(entry.value.clone(), entry.id)
-                    }
-                    Slot::Ready(_) => {
-                        let flight = Arc::new(Flight::new());
-                        let Slot::Ready(old) = occupied.insert(Slot::Pending(flight.clone()))
-                        else {
-                            unreachable!("the slot was ready a moment ago, under the same lock")
-                        };
-                        self.ready.fetch_sub(1, Ordering::Relaxed);
-                        Step::Own(flight, Some(old.value))
-                    }
-                    Slot::Pending(flight) => Step::Wait(flight.clone()),
-                },
-                MapEntry::Vacant(vacant) => {
-                    let flight = Arc::new(Flight::new());
-                    vacant.insert(Slot::Pending(flight.clone()));
-                    Step::Own(flight, None)
-                }
-            };
-            match step {
+            match self.claim(key, true) {
                 Step::Hit(value, id) => return Lookup::Hit { value, id },
-                Step::Own(flight, expired) => {
-                    if let Some(value) = expired {
-                        self.release(value);
-                    }
-                    return Lookup::Compute(Ticket {
-                        store: self,
-                        key,
-                        flight,
-                        settled: false,
-                    });
-                }
+                Step::Own(flight, expired) => return self.ticket(key, flight, expired),
                 Step::Wait(flight) if flight.is_owned_by_current_thread() => return Lookup::Bypass,
                 Step::Wait(flight) => {
                     if let Some(value) = flight.wait() {
@@ -187,6 +142,79 @@ impl<V: Clone> Store<V> {
                 }
             }
         }
+    }
+
+    /// Like [`lookup`](Self::lookup), but waits for another caller's computation without
+    /// blocking the thread. Never returns [`Lookup::Bypass`].
+    pub(crate) async fn lookup_async(&self, key: Key) -> Lookup<'_, V> {
+        if let Some(hit) = self.find(key) {
+            return hit;
+        }
+        loop {
+            match self.claim(key, false) {
+                Step::Hit(value, id) => return Lookup::Hit { value, id },
+                Step::Own(flight, expired) => return self.ticket(key, flight, expired),
+                Step::Wait(flight) => {
+                    if let Some(value) = flight.wait_async().await {
+                        return Lookup::Fresh(value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The hit path: one shard read lock, no allocation, the clock only if there is a ttl.
+    #[inline]
+    fn find(&self, key: Key) -> Option<Lookup<'_, V>> {
+        let slot = self.map.get(&key)?;
+        match &*slot {
+            Slot::Ready(entry) if !self.is_expired(entry) => {
+                self.touch(entry);
+                Some(Lookup::Hit {
+                    value: entry.value.clone(),
+                    id: entry.id,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Under the key's lock: takes a value, joins the computation in flight, or starts one.
+    fn claim(&self, key: Key, sync: bool) -> Step<V> {
+        match self.map.entry(key) {
+            MapEntry::Occupied(mut occupied) => match occupied.get() {
+                Slot::Ready(entry) if !self.is_expired(entry) => {
+                    self.touch(entry);
+                    Step::Hit(entry.value.clone(), entry.id)
+                }
+                Slot::Ready(_) => {
+                    let flight = Arc::new(Flight::new(sync));
+                    let Slot::Ready(old) = occupied.insert(Slot::Pending(flight.clone())) else {
+                        unreachable!("the slot was ready a moment ago, under the same lock")
+                    };
+                    self.ready.fetch_sub(1, Ordering::Relaxed);
+                    Step::Own(flight, Some(old.value))
+                }
+                Slot::Pending(flight) => Step::Wait(flight.clone()),
+            },
+            MapEntry::Vacant(vacant) => {
+                let flight = Arc::new(Flight::new(sync));
+                vacant.insert(Slot::Pending(flight.clone()));
+                Step::Own(flight, None)
+            }
+        }
+    }
+
+    fn ticket(&self, key: Key, flight: Arc<Flight<V>>, expired: Option<V>) -> Lookup<'_, V> {
+        if let Some(value) = expired {
+            self.release(value);
+        }
+        Lookup::Compute(Ticket {
+            store: self,
+            key,
+            flight,
+            settled: false,
+        })
     }
 
     fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V) {
