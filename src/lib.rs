@@ -260,6 +260,11 @@ pub use fncache_runtime::{CacheHandle, clock, progress};
 /// ```
 pub use fncache_runtime::cache_of;
 
+/// The README's example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[doc(hidden)]
 pub mod __private {
     pub use fncache_runtime::key::{Key, KeyWriter};
