@@ -430,7 +430,7 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
     );
     quote! {
         #[doc = #companion_doc]
-        #[allow(non_camel_case_types, dead_code, missing_debug_implementations, missing_copy_implementations, clippy::empty_enum)]
+        #[allow(non_camel_case_types, dead_code, missing_debug_implementations, missing_copy_implementations)]
         #vis enum #name {}
 
         #[allow(dead_code)]

@@ -119,13 +119,20 @@ impl DataCache {
 
     /// Encodes a computed value into the store, or leaves it out if it cannot be encoded.
     fn store<T: CacheData>(&self, ticket: Ticket<'_, Arc<[u8]>>, value: &T) {
-        match codec::encode(value) {
-            Ok(bytes) => ticket.fulfil(bytes.into()),
-            Err(e) => tracing::warn!(
-                "fncache: `{}` returned a value that cannot be encoded ({e}); it is not cached",
-                self.id.path
-            ),
-        }
+        let why = match codec::encode(value) {
+            // A type whose `Serialize` and `Deserialize` disagree (`skip_serializing_if`,
+            // formats that need `deserialize_any`) encodes fine but never decodes; storing it
+            // would only turn every hit into a recomputation.
+            Ok(bytes) => match codec::decode::<T>(&bytes) {
+                Ok(_) => return ticket.fulfil(bytes.into()),
+                Err(e) => format!("does not decode back ({e})"),
+            },
+            Err(e) => format!("cannot be encoded ({e})"),
+        };
+        tracing::warn!(
+            "fncache: `{}` returned a value that {why}, so it is not cached; `#[cache_data]` needs a type that round-trips through bincode (no `skip_serializing_if`, no `deserialize_any`)",
+            self.id.path
+        );
     }
 
     /// Decodes a found value into a fresh copy; one that does not decode is dropped (and

@@ -29,6 +29,9 @@ const CHUNK: usize = 64 * 1024;
 /// The marker in [`Key::len`] for a key that holds a blake3 digest rather than raw bytes.
 const DIGEST: u8 = u8::MAX;
 
+/// The marker in [`Key::len`] for the key of a call whose arguments failed to serialize.
+const UNCACHEABLE: u8 = u8::MAX - 1;
+
 /// The identity of one call's hashed arguments within one function's cache.
 ///
 /// Either the raw canonical encoding (up to [`INLINE`] bytes) or its blake3 digest. It is
@@ -42,16 +45,22 @@ pub struct Key {
 impl Key {
     /// The key's bytes: the raw encoding, or the 32-byte digest.
     pub fn as_bytes(&self) -> &[u8] {
-        if self.is_digest() {
-            &self.bytes
-        } else {
-            &self.bytes[..usize::from(self.len)]
+        match self.len {
+            DIGEST => &self.bytes,
+            UNCACHEABLE => &[],
+            len => &self.bytes[..usize::from(len)],
         }
     }
 
     /// Whether this key is a blake3 digest of a long encoding (rather than the encoding itself).
     pub fn is_digest(&self) -> bool {
         self.len == DIGEST
+    }
+
+    /// Whether an argument's `Serialize` impl failed (a `Path` that is not UTF-8, a `RefCell`
+    /// already borrowed): such a call has no identity, so it is computed and never cached.
+    pub fn is_uncacheable(&self) -> bool {
+        self.len == UNCACHEABLE
     }
 
     /// A 256-bit digest of the key, for places (file names, remote stores) that need a
@@ -74,7 +83,11 @@ impl Hash for Key {
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.is_digest() { "digest" } else { "raw" };
+        let kind = match self.len {
+            DIGEST => "digest",
+            UNCACHEABLE => "uncacheable",
+            _ => "raw",
+        };
         write!(f, "Key({kind}:")?;
         for b in self.as_bytes() {
             write!(f, "{b:02x}")?;
@@ -95,6 +108,8 @@ pub struct KeyWriter {
     inline: [u8; INLINE],
     len: usize,
     spill: Option<Spill>,
+    /// Why an argument could not be serialized, if one could not.
+    failed: bool,
 }
 
 /// Where a long encoding goes once it no longer fits inline.
@@ -117,13 +132,22 @@ impl KeyWriter {
             inline: [0; INLINE],
             len: 0,
             spill: None,
+            failed: false,
         }
     }
 
     /// Appends one argument.
     #[inline]
     pub fn arg<T: ?Sized + crate::bounds::Hashable>(mut self, value: &T) -> Self {
-        encode(value, &mut self);
+        if let Err(why) = encode(value, &mut self) {
+            if !self.failed {
+                tracing::warn!(
+                    "fncache: an argument of type `{}` cannot be serialized ({why}); the call is not cached",
+                    std::any::type_name::<T>()
+                );
+            }
+            self.failed = true;
+        }
         self
     }
 
@@ -151,6 +175,12 @@ impl KeyWriter {
     /// Finishes the key.
     #[inline]
     pub fn finish(self) -> Key {
+        if self.failed {
+            return Key {
+                len: UNCACHEABLE,
+                bytes: [0; INLINE],
+            };
+        }
         match self.spill {
             None => Key {
                 len: self.len as u8,
@@ -218,14 +248,13 @@ impl Sink for Vec<u8> {
 
 /// Writes the canonical key encoding of `value` into `sink`.
 ///
-/// Infallible: a `Serialize` impl that reports its own error (`S::Error::custom`) has the
-/// message written into the key instead, which still separates it from every other value.
-pub fn encode<T: ?Sized + Serialize, S: Sink>(value: &T, sink: &mut S) {
-    if let Err(KeyError(msg)) = value.serialize(Encoder { sink: &mut *sink }) {
-        sink.put(&[0xff]);
-        put_len(sink, msg.len());
-        sink.put(msg.as_bytes());
-    }
+/// A `Serialize` impl may fail (serde's impl for a `Path` that is not UTF-8 does); what it
+/// wrote before failing does not identify the value, so the error is returned and the caller
+/// must not use the key.
+pub fn encode<T: ?Sized + Serialize, S: Sink>(value: &T, sink: &mut S) -> Result<(), String> {
+    value
+        .serialize(Encoder { sink: &mut *sink })
+        .map_err(|KeyError(why)| why)
 }
 
 /// The key's hasher for the in-memory maps: a seeded folded multiply over the key's words.
@@ -691,7 +720,7 @@ mod tests {
         let big = vec![0xabu8; 3 * CHUNK + 17];
         let k = key(&big);
         let mut expected = Vec::new();
-        encode(&big, &mut expected);
+        encode(&big, &mut expected).unwrap();
         assert_eq!(k.as_bytes(), blake3::hash(&expected).as_bytes());
     }
 
@@ -714,6 +743,15 @@ mod tests {
                 b: Some(1)
             })
         );
+    }
+
+    #[test]
+    fn a_failing_serialize_makes_the_key_uncacheable() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::path::Path::new(std::ffi::OsStr::from_bytes(b"/tmp/\xff"));
+        let key = KeyWriter::new().arg(&1u8).arg(path).finish();
+        assert!(key.is_uncacheable());
+        assert!(!KeyWriter::new().arg(&1u8).finish().is_uncacheable());
     }
 
     #[test]

@@ -63,8 +63,9 @@ pub(crate) enum Lookup<'s, V: Clone> {
     Fresh(V),
     /// Nothing usable: the caller computes and hands the value to the ticket.
     Compute(Ticket<'s, V>),
-    /// A recursive call with the key its own thread is computing: computing it again, uncached,
-    /// is what the plain function would do.
+    /// Compute, and store nothing: a recursive call with the key its own thread is computing
+    /// (computing it again is what the plain function would do), or a key whose arguments
+    /// failed to serialize.
     Bypass,
 }
 
@@ -127,6 +128,9 @@ impl<V: Clone> Store<V> {
     /// Finds `key`'s value, waits for it (blocking the thread), or makes the caller compute it.
     #[inline]
     pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
+        if key.is_uncacheable() {
+            return Lookup::Bypass;
+        }
         if let Some(hit) = self.find(key) {
             return hit;
         }
@@ -145,8 +149,11 @@ impl<V: Clone> Store<V> {
     }
 
     /// Like [`lookup`](Self::lookup), but waits for another caller's computation without
-    /// blocking the thread. Never returns [`Lookup::Bypass`].
+    /// blocking the thread. Returns [`Lookup::Bypass`] only for an uncacheable key.
     pub(crate) async fn lookup_async(&self, key: Key) -> Lookup<'_, V> {
+        if key.is_uncacheable() {
+            return Lookup::Bypass;
+        }
         if let Some(hit) = self.find(key) {
             return hit;
         }
@@ -237,8 +244,10 @@ impl<V: Clone> Store<V> {
             stored_at,
             last_used,
         });
-        drop(slot);
+        // Counted before the slot is unlocked, so that a removal, which can only see it after,
+        // never takes the count below zero.
         self.ready.fetch_add(1, Ordering::Relaxed);
+        drop(slot);
         if let Some(ttl) = self.limits.ttl {
             self.expire(ttl, Some((stored_at, key, id)));
         }
@@ -264,6 +273,9 @@ impl<V: Clone> Store<V> {
 
     /// Removes everything; computations in flight will not be stored.
     pub(crate) fn clear(&self) {
+        // The expiry queue first: an entry stored while the map is being cleared then keeps
+        // its queue item (stored after this), so it is still swept when it expires.
+        lock(&self.expiry).clear();
         let mut removed = Vec::new();
         self.map.retain(|_, slot| {
             if let Slot::Ready(entry) = slot {
@@ -272,7 +284,6 @@ impl<V: Clone> Store<V> {
             false
         });
         self.ready.fetch_sub(removed.len(), Ordering::Relaxed);
-        lock(&self.expiry).clear();
         for value in removed {
             self.release(value);
         }
