@@ -60,9 +60,12 @@
 //!   writes, even when keys never repeat.
 //! - **`max_entries`** bounds the cache; the least recently used entry goes first, and a hit
 //!   counts as a use.
-//! - **Clearing.** Each cached function `f` gets a companion module `f` (functions and modules
-//!   live in different namespaces) with `f::clear()`, which drops all of `f`'s entries, and
-//!   `f::clear_entry(..)`, which takes `f`'s hashed parameters in order and drops one entry.
+//! - **Clearing.** Each cached free function `f` gets a companion named `f` (an uninhabited
+//!   `enum`, so it lives in the type namespace and never clashes with the function, and can
+//!   name everything the function can, even inside another function's body) with
+//!   `f::clear()`, which drops all of `f`'s entries, and `f::clear_entry(..)`, which takes
+//!   `f`'s hashed parameters in order and drops one entry. A method's cache is reached with
+//!   [`cache_of(Type::method)`](cache_of), since an `impl` block cannot hold a companion.
 //!   [`cache_data::clear()`] and [`cache_resource::clear()`] empty every cache of their kind. A
 //!   computation already running when its cache is cleared returns its value to its caller,
 //!   but does not store it.
@@ -87,7 +90,8 @@
 //! | `#[cache(..)]` | `#[cache_data(..)]` | for data: values are copied on every hit |
 //! | `#[cache(allow_output_mutation = true, ..)]` | `#[cache_resource(..)]` | for shared, mutable resources; drop `allow_output_mutation` |
 //! | `suppress_st_warning = ..` | *(remove it)* | there are no replay warnings to suppress |
-//! | `hash_funcs = ..` | prefix the parameter with `_` | leaves it out of the key |
+//! | `hash_funcs = ..` | `#[hash_with(path)]` on the parameter, or prefix it with `_` | hashes `path(&param)` instead, or leaves it out of the key |
+//! | `experimental_allow_widgets = ..` | *(remove it)* | there are no widgets to replay |
 //! | `persist = ..` on a resource | *(remove it)* | only data is serializable, so only `#[cache_data]` persists |
 //!
 //! Renaming keeps the cache: a function's cache is keyed by its path and code, not by the
@@ -131,22 +135,42 @@
 /// prices::clear_entry(vec!["AAPL".into()]);
 /// ```
 ///
+/// # Parameters and function shapes
+///
+/// - A parameter whose name starts with `_` (or the pattern `_`) is left out of the key.
+/// - `#[hash_with(path)] session: &Session` puts `path(&session)` (any `Serialize` value) into
+///   the key instead of the parameter, for a type that is not `Serialize` itself.
+/// - `async fn`: the awaited value is cached; concurrent awaits of one key run the body once;
+///   if the task computing it is dropped, a waiting task takes over. Any executor works.
+/// - Methods (`&self`, `self`) and associated functions: `Self` and the receiver are part of
+///   the key (`hash_self = false` leaves the receiver out); `&mut self` is refused. Clear with
+///   [`cache_of(Type::method)`](cache_of).
+/// - Generic functions: the type and const arguments are part of the key, so `f::<u32>` and
+///   `f::<u64>` never share an entry; `f::clear_entry::<u32>(..)` takes them too.
+/// - References, lifetimes, `impl Trait` parameters, `where` clauses, destructuring patterns,
+///   `#[cfg]` on parameters, `unsafe fn`, visibility and other attributes pass through.
+///   `const fn` and `extern` functions are compile errors.
+///
 /// # Expands roughly to
 ///
 /// ```text
 /// fn prices(symbols: Vec<String>, _retries: u32) -> Result<Vec<f64>, String> {
-///     prices::__FNCACHE.get_or_err(
+///     prices::__fncache().get_or_err(
 ///         || Options::new().ttl(..).max_entries(1000).show_spinner(..),
 ///         KeyWriter::new().arg(&symbols).finish(),
 ///         move || -> Result<Vec<f64>, String> { /* the original body */ },
 ///     )
 /// }
-/// mod prices {
-///     pub static __FNCACHE: DataCache = ..;
-///     pub fn clear() { .. }
-///     pub fn clear_entry(symbols: Vec<String>) { .. }
+/// enum prices {}
+/// impl prices {
+///     fn __fncache() -> &'static DataCache { static CACHE: DataCache = ..; &CACHE }
+///     fn clear() { .. }
+///     fn clear_entry(symbols: Vec<String>) { .. }
 /// }
 /// ```
+///
+/// A method keeps the `static` in its body instead, with `Self` and the receiver in the key;
+/// an `async fn` awaits `get_async`.
 pub use fncache_macros::cache_data;
 
 /// Caches a function's shared resource: every caller gets the same `Arc<T>`.
@@ -190,13 +214,14 @@ pub use fncache_macros::cache_data;
 ///
 /// ```text
 /// fn client(endpoint: String) -> Arc<Client> {
-///     client::__FNCACHE.get(
-///         || Options::new().validate(is_open).on_release(..),
+///     client::__fncache().get(
+///         || Options::new(),
+///         Hooks::<Client>::new().validate(is_open).on_release(..),
 ///         KeyWriter::new().arg(&endpoint).finish(),
 ///         move || -> Client { /* the original body */ },
 ///     )
 /// }
-/// mod client { /* __FNCACHE: ResourceCache<Client>, clear(), clear_entry(endpoint) */ }
+/// enum client {} // + impl client { __fncache(), clear(), clear_entry(endpoint) }
 /// ```
 pub use fncache_macros::cache_resource;
 

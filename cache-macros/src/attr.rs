@@ -102,7 +102,7 @@ impl Attribute {
                 "`allow_output_mutation` is not needed by `{attr}` and can be removed: the resource is shared as an `Arc`; to mutate it, give it interior mutability (`Mutex`, `RwLock`, atomics)"
             ),
             "persist" if !is_data => format!(
-                "`{attr}` does not offer persistence, since resources cannot be serialized; only `#[cache_data]` persists, with `persist = \"disk\"`"
+                "`{attr}` does not offer persistence, since resources cannot be serialized: remove `persist`, or, if the value is serializable data, use `#[cache_data(persist = \"disk\")]`"
             ),
             "hash_funcs" => format!(
                 "`hash_funcs` is not supported by `{attr}`: put `#[hash_with(path)]` on the parameter to hash it through `path`, or prefix the parameter's name with `_` to leave it out of the key"
@@ -204,7 +204,11 @@ impl Options {
             match name.to_string().as_str() {
                 "ttl" => options.ttl = errors.ok(ttl(&value)),
                 "max_entries" => options.max_entries = errors.ok(max_entries(value)),
-                "persist" => options.persist = errors.ok(persist(&value)).flatten(),
+                "persist" => {
+                    // The option's name, so that a conflict with another option points at it.
+                    let on = errors.ok(persist(&value)).flatten();
+                    options.persist = on.map(|_| name.span());
+                }
                 "show_spinner" => options.show_spinner = errors.ok(show_spinner(&value)).flatten(),
                 "show_time" => options.show_time = errors.ok(bool_literal(&value, "show_time")),
                 "validate" => {

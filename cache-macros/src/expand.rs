@@ -43,7 +43,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
     if let (Kind::Resource, Some(persist)) = (kind, options.persist) {
         errors.push(
             persist,
-            "`persist` cannot be combined with `allow_output_mutation = true`: a shared, mutable resource is not serialized, so it is not persisted",
+            "`#[cache]` cannot combine `persist` with `allow_output_mutation = true`: a shared, mutable resource is not serialized, so it is not persisted; remove `persist`, or remove `allow_output_mutation` to cache serializable data on disk (better: `#[cache_data(persist = \"disk\")]`)",
         );
     }
     valid::check_signature(attribute, &function, &mut errors);
@@ -194,7 +194,7 @@ fn call_expr(
         let method = function.name().to_string();
         quote!(::fncache::__private::register_method(&#cache, ::core::any::type_name::<Self>(), #method);)
     });
-    let options_closure = options_expr(options, plan.deprecation.as_deref(), register);
+    let options_closure = options_expr(options, plan.deprecation.as_deref(), register, function);
     let hooks = (plan.kind == Kind::Resource).then(|| hooks_expr(options, function));
     let key = key_expr(function, options);
     let method = get_method(function);
@@ -316,7 +316,9 @@ fn options_expr(
     options: &Options,
     deprecation: Option<&str>,
     register: Option<TokenStream>,
+    function: &Function<'_>,
 ) -> TokenStream {
+    let path = format!("::{}", function.name());
     let mut calls = TokenStream::new();
     match &options.ttl {
         Some(Ttl::Fixed(duration)) => {
@@ -345,7 +347,7 @@ fn options_expr(
         calls.extend(quote!(.show_time(#show_time)));
     }
     let log = deprecation
-        .map(|note| quote!(::fncache::__private::log_deprecation(::core::module_path!(), #note);));
+        .map(|note| quote!(::fncache::__private::log_deprecation(::core::concat!(::core::module_path!(), #path), #note);));
     quote!(|| { #log #register ::fncache::__private::Options::new() #calls })
 }
 
