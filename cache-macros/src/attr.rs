@@ -233,6 +233,30 @@ impl Options {
     }
 }
 
+/// The valid option closest to a misspelt one, if it is close (at most two edits).
+fn closest(name: &str, options: &[&'static str]) -> Option<&'static str> {
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut previous = row[0];
+            row[0] = i + 1;
+            for (j, &cb) in b.iter().enumerate() {
+                let substitution = previous + usize::from(ca != cb);
+                previous = row[j + 1];
+                row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
+            }
+        }
+        row[b.len()]
+    };
+    options
+        .iter()
+        .map(|o| (distance(name, o), *o))
+        .filter(|&(d, _)| d <= 2)
+        .min()
+        .map(|(_, o)| o)
+}
+
 fn unknown_option(attr: Attribute, name: &Ident) -> String {
     let valid = attr
         .options()
@@ -246,6 +270,9 @@ fn unknown_option(attr: Attribute, name: &Ident) -> String {
     );
     let name = name.to_string();
     if !RESOURCE_OPTIONS.contains(&name.as_str()) || attr.options() == RESOURCE_OPTIONS {
+        if let Some(suggestion) = closest(&name, attr.options()) {
+            message.push_str(&format!(" (did you mean `{suggestion}`?)"));
+        }
         return message;
     }
     message.push_str(&format!(" (`{name}` is an option of `#[cache_resource]`)"));
@@ -293,7 +320,13 @@ fn ttl(value: &Expr) -> syn::Result<Ttl> {
         Expr::Unary(unary)
             if matches!(unary.op, UnOp::Neg(_)) && matches!(*unary.expr, Expr::Lit(_)) =>
         {
-            Err(invalid(span_of(value), "a ttl must be positive"))
+            Err(syn::Error::new_spanned(
+                value,
+                format!(
+                    "invalid `ttl`: a ttl must be positive; expected {}",
+                    duration::FORMS
+                ),
+            ))
         }
         expr => Ok(Ttl::Expr(expr.clone())),
     }
@@ -319,8 +352,8 @@ fn max_entries(value: Expr) -> syn::Result<Expr> {
                 format!("invalid `max_entries`: {expected}"),
             )),
         },
-        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => Err(syn::Error::new(
-            span_of(&value),
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => Err(syn::Error::new_spanned(
+            value,
             format!("invalid `max_entries`: {expected}"),
         )),
         _ => Ok(value),
@@ -335,7 +368,7 @@ fn persist(value: &Expr) -> syn::Result<Option<Span>> {
             Lit::Str(text) if text.value() == "disk" => Ok(Some(text.span())),
             other => Err(syn::Error::new(other.span(), expected)),
         },
-        other => Err(syn::Error::new(span_of(other), expected)),
+        other => Err(syn::Error::new_spanned(other, expected)),
     }
 }
 
@@ -350,8 +383,8 @@ fn show_spinner(value: &Expr) -> syn::Result<Option<ShowSpinner>> {
                 "invalid `show_spinner`: expected `true`, `false` or a text (`show_spinner = \"Loading...\"`)",
             )),
         },
-        other => Err(syn::Error::new(
-            span_of(other),
+        other => Err(syn::Error::new_spanned(
+            other,
             "invalid `show_spinner`: expected `true`, `false` or a text (`show_spinner = \"Loading...\"`)",
         )),
     }
@@ -363,16 +396,16 @@ fn bool_literal(value: &Expr, name: &str) -> syn::Result<LitBool> {
     {
         return Ok(b.clone());
     }
-    Err(syn::Error::new(
-        span_of(value),
+    Err(syn::Error::new_spanned(
+        value,
         format!("invalid `{name}`: expected `true` or `false`"),
     ))
 }
 
 fn callable(value: Expr, name: &str, signature: &str) -> syn::Result<Expr> {
     match value {
-        Expr::Lit(_) => Err(syn::Error::new(
-            span_of(&value),
+        Expr::Lit(_) => Err(syn::Error::new_spanned(
+            value,
             format!(
                 "invalid `{name}`: expected a function path or a closure of type `{signature}` (`{name} = is_alive`)"
             ),

@@ -11,6 +11,11 @@ impl Errors {
         self.push_error(syn::Error::new(span, message));
     }
 
+    /// An error underlining all of `tokens` (from the first to the last), not just one token.
+    pub(crate) fn push_spanned(&mut self, tokens: impl quote::ToTokens, message: impl Display) {
+        self.push_error(syn::Error::new_spanned(tokens, message));
+    }
+
     pub(crate) fn push_error(&mut self, error: syn::Error) {
         match &mut self.0 {
             Some(all) => all.combine(error),

@@ -242,7 +242,11 @@ fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
     if let Some(on_release) = &options.on_release {
         calls.extend(quote_spanned!(on_release.span()=> .on_release(#on_release)));
     }
-    quote!(::fncache::__private::Hooks::<#value>::new() #calls,)
+    let span = function
+        .output
+        .cached()
+        .map_or_else(|| function.name().span(), |ty| ty.span());
+    quote_spanned!(span=> ::fncache::__private::Hooks::<#value>::new() #calls,)
 }
 
 /// The key of a call, in this order: `Self` (for a method), the generic type and const
@@ -266,7 +270,10 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
     }
     let mut cfg_steps = Vec::new();
     for param in function.hashed_params() {
-        let ident = &param.ident;
+        // Resolved as the parameter, reported at its type: a type that is not `Serialize` is
+        // underlined alone.
+        let mut ident = param.ident.clone();
+        ident.set_span(ident.span().located_at(param.ty.span()));
         let step = match &param.hash_with {
             Some(path) => quote_spanned!(path.span()=> .arg(&(#path)(&#ident))),
             None if param.is_impl_trait() => quote_spanned!(param.ty.span()=> .arg_typed(&#ident)),
@@ -321,6 +328,10 @@ fn options_expr(
     let path = format!("::{}", function.name());
     let mut calls = TokenStream::new();
     match &options.ttl {
+        Some(Ttl::Fixed(duration)) if duration.subsec_nanos() == 0 => {
+            let secs = duration.as_secs();
+            calls.extend(quote!(.ttl(::fncache::__private::Duration::from_secs(#secs))));
+        }
         Some(Ttl::Fixed(duration)) => {
             let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
             calls.extend(quote!(.ttl(::fncache::__private::Duration::from_nanos(#nanos))));
@@ -348,7 +359,11 @@ fn options_expr(
     }
     let log = deprecation
         .map(|note| quote!(::fncache::__private::log_deprecation(::core::concat!(::core::module_path!(), #path), #note);));
-    quote!(|| { #log #register ::fncache::__private::Options::new() #calls })
+    let options = quote!(::fncache::__private::Options::new() #calls);
+    if log.is_none() && register.is_none() {
+        return quote!(|| #options);
+    }
+    quote!(|| { #log #register #options })
 }
 
 /// `get` or `get_or_err`, spanned on the cached type so that a return type the cache cannot
@@ -424,11 +439,11 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
         .filter(|_| renamed)
         .map(|note| quote!(#[deprecated(note = #note)]));
     let companion_doc = format!(
-        "Cache controls of the cached function [`{name}()`](fn@{name}): `{name}::clear()` and `{name}::clear_entry(..)`."
+        " Cache controls of the cached function [`{name}()`](fn@{name}): `{name}::clear()` and `{name}::clear_entry(..)`."
     );
-    let clear_doc = format!("Drops every cached entry of `{name}`.");
+    let clear_doc = format!(" Drops every cached entry of `{name}`.");
     let clear_entry_doc = format!(
-        "Drops the cached entry of `{name}` for these arguments (its parameters that do not start with `_`)."
+        " Drops the cached entry of `{name}` for these arguments (its parameters that do not start with `_`)."
     );
     quote! {
         #[doc = #companion_doc]

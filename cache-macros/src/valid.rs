@@ -18,8 +18,8 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
         );
     }
     if let Some(abi) = &sig.abi {
-        errors.push(
-            abi.span(),
+        errors.push_spanned(
+            abi,
             format!("`{attr}` cannot cache an `extern` function: remove the ABI, or wrap a cached Rust function"),
         );
     }
@@ -39,8 +39,8 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
                 _ => false,
             };
             if mut_ref {
-                errors.push(
-                    receiver.span(),
+                errors.push_spanned(
+                    receiver,
                     format!("`{attr}` cannot cache a `&mut self` method: a cached call may not run, so it must not be how `self` changes; take `&self`"),
                 );
             }
@@ -49,8 +49,8 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
     if let syn::ReturnType::Type(_, ty) = &sig.output
         && let Type::ImplTrait(impl_trait) = &**ty
     {
-        errors.push(
-            impl_trait.span(),
+        errors.push_spanned(
+            impl_trait,
             format!("`{attr}` needs a concrete return type to store, not `impl Trait`"),
         );
     }
