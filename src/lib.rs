@@ -119,7 +119,9 @@
 ///   entry lives after it is stored (seconds, a duration string with units `ms`, `s`, `m`,
 ///   `h`, `d`, `w`, or any `Duration` expression, evaluated on the first call).
 /// - `max_entries = 100`: at most this many entries, least recently used evicted first.
-/// - `persist = "disk"` (or `true`): also keep entries on disk, across restarts.
+/// - `persist = "disk"` (or `true`): also keep entries on disk, across restarts: memory is a
+///   layer over the disk, `ttl` and `max_entries` hold there too, and an entry is never
+///   returned for older code or an older definition of the return type (see [`persist`]).
 /// - `show_spinner = false` / `show_spinner = "Loading..."`: the spinner shown on a slow miss.
 /// - `show_time = true`: the spinner also shows the elapsed time.
 ///
@@ -144,7 +146,9 @@
 ///   if the task computing it is dropped, a waiting task takes over. Any executor works.
 /// - Methods (`&self`, `self`) and associated functions: `Self` and the receiver are part of
 ///   the key (`hash_self = false` leaves the receiver out); `&mut self` is refused. Clear with
-///   [`cache_of(Type::method)`](cache_of).
+///   [`cache_of(Type::method)`](cache_of). An attribute sees only its function, and tells an
+///   associated function from a free one by `self` or `Self` in it: one that has neither
+///   needs `associated = true` (`#[cache_data(associated = true)] fn double(x: u32) -> u32`).
 /// - Generic functions: the type and const arguments are part of the key, so `f::<u32>` and
 ///   `f::<u64>` never share an entry; `f::clear_entry::<u32>(..)` takes them too.
 /// - References, lifetimes, `impl Trait` parameters, `where` clauses, destructuring patterns,
@@ -249,7 +253,8 @@ pub use fncache_macros::cache;
 
 /// Controls every `#[cache_data]` cache of the process.
 pub mod cache_data {
-    /// Empties every `#[cache_data]` cache in the process.
+    /// Empties every `#[cache_data]` cache in the process, and removes this program's
+    /// persisted entries, those of functions not called in this process included.
     pub fn clear() {
         fncache_runtime::clear_all_data();
     }
@@ -264,6 +269,31 @@ pub mod cache_resource {
 }
 
 pub use fncache_runtime::{CacheHandle, clock, progress};
+
+/// Persistence for `#[cache_data(persist = "disk")]`: where entries are kept, what makes them
+/// safe to return, and the [`Storage`](persist::Storage) trait to keep them elsewhere.
+pub use fncache_runtime::persist;
+
+/// Keeps persisted entries under `dir` instead of `$FNCACHE_DIR` or the user's cache
+/// directory (`~/.cache/fncache` on Linux).
+///
+/// Call it at the start of `main`, before any cached function runs: the first persisted call
+/// fixes where entries go, and a later call returns [`persist::StorageInUse`].
+///
+/// ```no_run
+/// use fncache::cache_data;
+///
+/// #[cache_data(persist = "disk")]
+/// fn report(day: u32) -> String {
+///     format!("report for day {day}")
+/// }
+///
+/// fncache::set_cache_dir("/var/cache/my-app").expect("nothing cached has run yet");
+/// report(7); // computed, then written under /var/cache/my-app
+/// ```
+pub fn set_cache_dir(dir: impl Into<std::path::PathBuf>) -> Result<(), persist::StorageInUse> {
+    persist::set_cache_dir(dir)
+}
 
 /// The cache handle of a method, which has no companion `f::clear()`.
 ///
@@ -294,9 +324,19 @@ pub struct ReadmeDoctests;
 pub mod __private {
     pub use fncache_runtime::key::{Key, KeyWriter};
     pub use fncache_runtime::{
-        DataCache, FnId, Hooks, Options, ResourceCache, ShowSpinner, log_deprecation,
-        register_method,
+        DataCache, FnId, Hooks, MethodName, Options, ResourceCache, ShowSpinner, log_deprecation,
     };
     pub use std::sync::Arc;
     pub use std::time::Duration;
+
+    /// Runs `body` on `args`: binds parameters given as patterns to the user's block.
+    #[inline(always)]
+    pub fn bind<A, R>(args: A, body: impl FnOnce(A) -> R) -> R {
+        body(args)
+    }
+
+    /// [`bind`] for an `async fn`.
+    pub async fn bind_async<A, R>(args: A, body: impl AsyncFnOnce(A) -> R) -> R {
+        body(args).await
+    }
 }

@@ -361,7 +361,11 @@ fn a_return_type_that_does_not_round_trip_is_computed_correctly_and_not_stored()
         assert_eq!(payload(1), Payload { id: 1, note: None });
     }
     assert_eq!(PAYLOAD_CALLS.load(SeqCst), 3);
-    assert_eq!(payload::__fncache().len(), 0, "an undecodable value was stored");
+    assert_eq!(
+        payload::__fncache().len(),
+        0,
+        "an undecodable value was stored"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

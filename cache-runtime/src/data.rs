@@ -1,4 +1,7 @@
 //! `#[cache_data]`: values stored encoded, decoded into a fresh copy on every hit.
+//!
+//! With `persist`, memory is a layer over the persistent store ([`crate::persist`]): a memory
+//! miss looks there before computing, and a computed value is written to both.
 
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
@@ -7,6 +10,7 @@ use crate::bounds::CacheData;
 use crate::codec;
 use crate::key::Key;
 use crate::options::{FnId, Options};
+use crate::persist::{self, Persisted};
 use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
 use crate::store::{Lookup, Store, Ticket};
@@ -20,6 +24,12 @@ pub struct DataCache {
 struct State {
     store: Store<Arc<[u8]>>,
     spinner: Spinner,
+    /// The persistent layer, when the function persists.
+    disk: Option<Persisted>,
+    /// Where the encoded value starts in a stored value: after the record header when the
+    /// function persists (memory keeps records as they are on disk, so a disk hit is not
+    /// copied), at 0 otherwise.
+    offset: usize,
 }
 
 impl DataCache {
@@ -66,8 +76,13 @@ impl DataCache {
             Lookup::Hit { value, id } => (value, Some(id)),
             Lookup::Fresh(value) => (value, None),
             Lookup::Compute(ticket) => {
+                let generation = state.disk.as_ref().map(Persisted::generation);
+                let ticket = match load(state, key, ticket) {
+                    Ok(value) => return Ok(value),
+                    Err(ticket) => ticket,
+                };
                 let value = progress::run(self.id.name(), &state.spinner, compute)?;
-                self.store(ticket, &value);
+                self.store(state, key, ticket, &value, generation);
                 return Ok(value);
             }
             Lookup::Bypass => return compute(),
@@ -105,8 +120,13 @@ impl DataCache {
             Lookup::Hit { value, id } => (value, Some(id)),
             Lookup::Fresh(value) => (value, None),
             Lookup::Compute(ticket) => {
+                let generation = state.disk.as_ref().map(Persisted::generation);
+                let ticket = match load(state, key, ticket) {
+                    Ok(value) => return Ok(value),
+                    Err(ticket) => ticket,
+                };
                 let value = progress::run_async(self.id.name(), &state.spinner, compute()).await?;
-                self.store(ticket, &value);
+                self.store(state, key, ticket, &value, generation);
                 return Ok(value);
             }
             Lookup::Bypass => return compute().await,
@@ -117,14 +137,34 @@ impl DataCache {
         }
     }
 
-    /// Encodes a computed value into the store, or leaves it out if it cannot be encoded.
-    fn store<T: CacheData>(&self, ticket: Ticket<'_, Arc<[u8]>>, value: &T) {
-        let why = match codec::encode(value) {
+    /// Encodes a computed value into the store (and into the persistent one, as a record
+    /// after a header, unless a clear came since `generation`), or leaves it out if it cannot
+    /// be encoded.
+    fn store<T: CacheData>(
+        &self,
+        state: &State,
+        key: Key,
+        ticket: Ticket<'_, Arc<[u8]>>,
+        value: &T,
+        generation: Option<u64>,
+    ) {
+        let encoded = match &state.disk {
+            Some(disk) => disk.record(key, value),
+            None => codec::encode(value).map(|bytes| (bytes, false)),
+        };
+        let why = match encoded {
             // A type whose `Serialize` and `Deserialize` disagree (`skip_serializing_if`,
             // formats that need `deserialize_any`) encodes fine but never decodes; storing it
             // would only turn every hit into a recomputation.
-            Ok(bytes) => match codec::decode::<T>(&bytes) {
-                Ok(_) => return ticket.fulfil(bytes.into()),
+            Ok((bytes, savable)) => match codec::decode::<T>(&bytes[state.offset..]) {
+                Ok(_) => {
+                    ticket.fulfil(bytes.as_slice().into());
+                    if let (true, Some(disk), Some(generation)) = (savable, &state.disk, generation)
+                    {
+                        disk.save(key, &bytes, generation);
+                    }
+                    return;
+                }
                 Err(e) => format!("does not decode back ({e})"),
             },
             Err(e) => format!("cannot be encoded ({e})"),
@@ -143,7 +183,7 @@ impl DataCache {
         key: Key,
         (bytes, id): (Arc<[u8]>, Option<u64>),
     ) -> Option<T> {
-        match codec::decode(&bytes) {
+        match codec::decode(&bytes[state.offset..]) {
             Ok(value) => Some(value),
             Err(e) => {
                 tracing::warn!(
@@ -158,17 +198,30 @@ impl DataCache {
         }
     }
 
-    /// Drops every entry.
+    /// Drops every entry, persisted ones included (of every version of the function's code).
     pub fn clear(&'static self) {
-        if let Some(state) = self.state.get() {
-            state.store.clear();
+        match self.state.get() {
+            Some(state) => {
+                state.store.clear();
+                if let Some(disk) = &state.disk {
+                    disk.clear();
+                }
+            }
+            // Not used in this process: whether it persists is not known, but its files may be there.
+            None => persist::forget_function(&self.id),
         }
     }
 
-    /// Drops the entry for `key`.
+    /// Drops the entry for `key`, persisted or not.
     pub fn clear_entry(&'static self, key: Key) {
-        if let Some(state) = self.state.get() {
-            state.store.clear_entry(key);
+        match self.state.get() {
+            Some(state) => {
+                state.store.clear_entry(key);
+                if let Some(disk) = &state.disk {
+                    disk.clear_entry(key);
+                }
+            }
+            None => persist::forget_entry(&self.id, key),
         }
     }
 
@@ -187,11 +240,34 @@ impl DataCache {
         self.state.get_or_init(|| {
             let options = options();
             registry::DATA.register(self);
+            let disk = Persisted::new(&self.id, &options);
             State {
                 store: Store::new(options.limits(&self.id), None),
                 spinner: options.spinner(&self.id),
+                offset: if disk.is_some() {
+                    persist::HEADER_LEN
+                } else {
+                    0
+                },
+                disk,
             }
         })
+    }
+}
+
+/// On a memory miss, the persisted value of `key`: it refills memory (as old as it is on disk,
+/// so its ttl is not extended) and is returned. Without one, the ticket goes back to compute.
+fn load<'s, T: CacheData>(
+    state: &'s State,
+    key: Key,
+    ticket: Ticket<'s, Arc<[u8]>>,
+) -> Result<T, Ticket<'s, Arc<[u8]>>> {
+    match state.disk.as_ref().and_then(|disk| disk.load::<T>(key)) {
+        Some(loaded) => {
+            ticket.fulfil_aged(loaded.record, loaded.age);
+            Ok(loaded.value)
+        }
+        None => Err(ticket),
     }
 }
 

@@ -8,6 +8,8 @@
 //! - [`codec`]: how `#[cache_data]` values are encoded (serde + bincode 2).
 //! - [`DataCache`] and [`ResourceCache`]: one function's cache each, over a shared in-memory
 //!   store with compute-once, ttl and LRU eviction.
+//! - [`persist`]: `persist = "disk"`: the persistent layer under the memory one, and the
+//!   [`Storage`](persist::Storage) trait behind it.
 //! - [`progress`]: the spinner and the hook that replaces it.
 //! - [`clock`]: the cache's notion of time, which tests can advance.
 
@@ -21,6 +23,7 @@ mod deprecation;
 mod flight;
 pub mod key;
 mod options;
+pub mod persist;
 pub mod progress;
 pub mod registry;
 mod resource;
@@ -29,5 +32,5 @@ mod store;
 pub use data::DataCache;
 pub use deprecation::log_deprecation;
 pub use options::{FnId, Options, ShowSpinner};
-pub use registry::{CacheHandle, cache_of, clear_all_data, clear_all_resources, register_method};
+pub use registry::{CacheHandle, MethodName, cache_of, clear_all_data, clear_all_resources};
 pub use resource::{Hooks, ResourceCache};

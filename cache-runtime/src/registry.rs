@@ -4,6 +4,7 @@
 //! A cache registers itself when it is first used; one never used holds nothing to clear.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::key::{Key, KeyWriter};
 
@@ -37,9 +38,11 @@ impl Registry {
     }
 }
 
-/// Empties every `#[cache_data]` cache in the process.
+/// Empties every `#[cache_data]` cache in the process, and removes this program's persisted
+/// entries (those of functions not used in this process too).
 pub fn clear_all_data() {
     DATA.clear_all();
+    crate::persist::clear_programs();
 }
 
 /// Empties every `#[cache_resource]` cache in the process, releasing each value.
@@ -47,9 +50,38 @@ pub fn clear_all_resources() {
     RESOURCES.clear_all();
 }
 
-/// Records a cached method's cache under `Self`'s path and the method's name, for [`cache_of`].
-/// The generated code calls this once, on the method's first call.
-pub fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str) {
+/// A cached method's name and the last `Self` it was registered under, kept in a `static` in
+/// the method's body beside its cache.
+pub struct MethodName {
+    method: &'static str,
+    /// The address of the last registered `type_name::<Self>()`: a repeat call returns after
+    /// one load. (The same type may show up under another address; registering is idempotent.)
+    last_self: AtomicUsize,
+}
+
+impl MethodName {
+    /// The name of a method.
+    pub const fn new(method: &'static str) -> Self {
+        MethodName {
+            method,
+            last_self: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records `cache` under `Self`'s path and the method's name, for [`cache_of`].
+    #[inline]
+    pub fn register<S: ?Sized>(&self, cache: &'static dyn Clear) {
+        let self_type = std::any::type_name::<S>();
+        let address = self_type.as_ptr() as usize;
+        if self.last_self.load(Ordering::Relaxed) != address {
+            register_method(cache, self_type, self.method);
+            self.last_self.store(address, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cold]
+fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str) {
     let name = format!("{}::{method}", normalize(self_type));
     let mut methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
     if !methods
@@ -96,13 +128,18 @@ impl CacheHandle {
     /// Drops the entry for one call: the receiver, then the other hashed arguments as a tuple,
     /// in order (`()` when there are none, `(x,)` for one): `clear_entry(&circle, (2.0,))`.
     ///
-    /// An argument under `#[hash_with(path)]` is given as `path(&arg)`'s value.
+    /// An argument under `#[hash_with(path)]` is given as `path(&arg)`'s value. Give literals
+    /// their parameter's type (`4u64`, not `4`, for a `u64`): an `i32` encodes differently.
     pub fn clear_entry<S: ?Sized + serde::Serialize, A: serde::Serialize>(
         &self,
         receiver: &S,
         args: A,
     ) {
-        let key = KeyWriter::new().ty::<S>().arg(receiver).arg(&args).finish();
+        let key = KeyWriter::new()
+            .type_named(pointee(std::any::type_name::<S>()))
+            .arg(receiver)
+            .arg(&args)
+            .finish();
         for cache in self.caches() {
             cache.clear_entry(key);
         }
@@ -111,7 +148,10 @@ impl CacheHandle {
     /// [`clear_entry`](Self::clear_entry) for a method declared with `hash_self = false`: the
     /// receiver is not in the key, but its type is (`clear_entry_of::<Circle, _>((2.0,))`).
     pub fn clear_entry_of<S: ?Sized, A: serde::Serialize>(&self, args: A) {
-        let key = KeyWriter::new().ty::<S>().arg(&args).finish();
+        let key = KeyWriter::new()
+            .type_named(pointee(std::any::type_name::<S>()))
+            .arg(&args)
+            .finish();
         for cache in self.caches() {
             cache.clear_entry(key);
         }
@@ -125,6 +165,16 @@ impl CacheHandle {
             .map(|(_, cache)| *cache)
             .collect()
     }
+}
+
+/// `T` for `&T`, `&&T`, `&mut T`: a receiver passed by reference one level too deep encodes
+/// the same, and must name the same type.
+fn pointee(type_name: &str) -> &str {
+    let mut name = type_name;
+    while let Some(rest) = name.strip_prefix('&') {
+        name = rest.strip_prefix("mut ").unwrap_or(rest);
+    }
+    name
 }
 
 /// A type or function path without generic arguments, and `<T as Trait>::f` as `T::f`:

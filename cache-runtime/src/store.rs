@@ -80,9 +80,16 @@ pub(crate) struct Ticket<'s, V: Clone> {
 
 impl<V: Clone> Ticket<'_, V> {
     /// Stores `value` (unless a clear came in meanwhile) and hands it to the waiters.
-    pub(crate) fn fulfil(mut self, value: V) {
+    pub(crate) fn fulfil(self, value: V) {
+        self.fulfil_aged(value, 0);
+    }
+
+    /// Like [`fulfil`](Self::fulfil) for a value that was stored `age` clock nanoseconds ago
+    /// elsewhere (on disk): its ttl has that much less to run.
+    pub(crate) fn fulfil_aged(mut self, value: V, age: u64) {
         self.settled = true;
-        self.store.fulfil(self.key, &self.flight, value.clone());
+        self.store
+            .fulfil(self.key, &self.flight, value.clone(), age);
         self.flight.finish(value);
     }
 }
@@ -224,7 +231,7 @@ impl<V: Clone> Store<V> {
         })
     }
 
-    fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V) {
+    fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V, age: u64) {
         let Some(mut slot) = self.map.get_mut(&key) else {
             return;
         };
@@ -233,7 +240,7 @@ impl<V: Clone> Store<V> {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let stored_at = if self.limits.ttl.is_some() {
-            clock::now()
+            clock::now().saturating_sub(age)
         } else {
             0
         };
@@ -323,7 +330,11 @@ impl<V: Clone> Store<V> {
         let mut due = Vec::new();
         {
             let mut queue = lock(&self.expiry);
-            queue.extend(new);
+            if let Some(entry) = new {
+                // In stored order: an entry loaded from disk may be older than the last one.
+                let at = queue.partition_point(|&(stored_at, _, _)| stored_at <= entry.0);
+                queue.insert(at, entry);
+            }
             while let Some(&(stored_at, key, id)) = queue.front() {
                 if now.saturating_sub(stored_at) < ttl {
                     break;
