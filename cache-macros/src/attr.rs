@@ -39,6 +39,7 @@ const DATA_OPTIONS: &[&str] = &[
     "show_spinner",
     "show_time",
     "hash_self",
+    "associated",
 ];
 const RESOURCE_OPTIONS: &[&str] = &[
     "ttl",
@@ -48,6 +49,7 @@ const RESOURCE_OPTIONS: &[&str] = &[
     "validate",
     "on_release",
     "hash_self",
+    "associated",
 ];
 const CACHE_OPTIONS: &[&str] = &[
     "ttl",
@@ -176,6 +178,9 @@ pub(crate) struct Options {
     pub(crate) on_release: Option<Expr>,
     /// Methods only: `hash_self = false` leaves the receiver out of the key.
     pub(crate) hash_self: Option<LitBool>,
+    /// `associated = true`: the function is in an `impl` block though it mentions neither
+    /// `self` nor `Self`, which an attribute cannot otherwise tell.
+    pub(crate) associated: Option<LitBool>,
     /// `#[cache]` only: `true` makes it a resource cache.
     pub(crate) allow_output_mutation: Option<LitBool>,
 }
@@ -218,6 +223,7 @@ impl Options {
                     options.on_release = errors.ok(callable(value, "on_release", "Fn(&T)"))
                 }
                 "hash_self" => options.hash_self = errors.ok(bool_literal(&value, "hash_self")),
+                "associated" => options.associated = errors.ok(bool_literal(&value, "associated")),
                 "allow_output_mutation" => {
                     options.allow_output_mutation =
                         errors.ok(bool_literal(&value, "allow_output_mutation"))

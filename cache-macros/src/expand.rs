@@ -12,6 +12,17 @@ use crate::errors::Errors;
 use crate::input::{Function, Output};
 use crate::valid;
 
+/// The function as written, less the `#[hash_with]` attributes that only this macro knows:
+/// what is emitted beside errors, so they do not add "cannot find attribute" to the list.
+fn without_hash_with(mut function: ItemFn) -> ItemFn {
+    for arg in function.sig.inputs.iter_mut() {
+        if let FnArg::Typed(typed) = arg {
+            typed.attrs.retain(|a| !a.path().is_ident("hash_with"));
+        }
+    }
+    function
+}
+
 /// What to generate, once the attribute and its options are understood.
 struct Plan {
     attribute: Attribute,
@@ -47,7 +58,8 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
         );
     }
     valid::check_signature(attribute, &function, &mut errors);
-    let view = Function::new(&function, &mut errors);
+    let mut view = Function::new(&function, &mut errors);
+    view.in_impl |= options.associated.as_ref().is_some_and(|flag| flag.value);
     valid::check_options(&options, &view, &mut errors);
     match errors.finish() {
         Ok(()) => {
@@ -65,6 +77,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
         }
         Err(error) => {
             let error = error.to_compile_error();
+            let function = without_hash_with(function);
             quote!(#error #function)
         }
     }
@@ -151,8 +164,13 @@ fn outer_signature(plan: &Plan, function: &Function<'_>) -> syn::Signature {
 fn cache_static(plan: &Plan, function: &Function<'_>, cache: &TokenStream) -> TokenStream {
     let (cache_type, new_cache) = cache_type(plan, function);
     let id = fn_id(function);
+    let method = function.name().to_string();
+    // Registered under each `Self` that calls it (a trait's default method is shared by every
+    // implementor), so that `cache_of(Type::method)` finds it; a repeat costs one load.
     quote! {
         static #cache: #cache_type = #new_cache(#id);
+        static __FNCACHE_SELF: ::fncache::__private::MethodName = ::fncache::__private::MethodName::new(#method);
+        __FNCACHE_SELF.register::<Self>(&#cache);
     }
 }
 
@@ -190,11 +208,7 @@ fn call_expr(
     function: &Function<'_>,
     cache: &TokenStream,
 ) -> TokenStream {
-    let register = function.in_impl.then(|| {
-        let method = function.name().to_string();
-        quote!(::fncache::__private::register_method(&#cache, ::core::any::type_name::<Self>(), #method);)
-    });
-    let options_closure = options_expr(options, plan.deprecation.as_deref(), register, function);
+    let options_closure = options_expr(options, plan.deprecation.as_deref(), function);
     let hooks = (plan.kind == Kind::Resource).then(|| hooks_expr(options, function));
     let key = key_expr(function, options);
     let method = get_method(function);
@@ -202,30 +216,44 @@ fn call_expr(
         ReturnType::Default => None,
         ReturnType::Type(arrow, ty) => Some(quote!(#arrow #ty)),
     };
-    let body = body_with_patterns(function);
+    let compute = compute_closure(function, output);
+    let call = quote!(#cache.#method(#options_closure, #hooks #key, #compute));
     if function.is_async() {
-        quote!(#cache.#method(#options_closure, #hooks #key, async move || #output #body).await)
+        quote!(#call.await)
     } else {
-        quote!(#cache.#method(#options_closure, #hooks #key, move || #output #body))
+        call
     }
 }
 
-/// The user's block, behind `let` statements that bind the parameters given as patterns.
-fn body_with_patterns(function: &Function<'_>) -> TokenStream {
+/// The closure that runs the user's block: `move || -> T { body }` (`async move ||` for an
+/// `async fn`). Parameters given as patterns are bound by an inner closure whose parameters
+/// are those patterns, so the user's block stays a closure body: wrapping it in another block
+/// would make rustc's `unused_braces` flag a one-line body.
+fn compute_closure(function: &Function<'_>, output: Option<TokenStream>) -> TokenStream {
     let block = &function.item.block;
-    let bindings: Vec<TokenStream> = function
+    let asyncness = function.is_async().then(|| quote!(async));
+    let patterns: Vec<_> = function
         .params
         .iter()
-        .filter_map(|p| {
-            let pattern = p.pattern?;
-            let (ident, cfgs) = (&p.ident, &p.cfgs);
-            Some(quote!(#(#cfgs)* let #pattern = #ident;))
-        })
+        .filter(|p| p.pattern.is_some())
         .collect();
-    if bindings.is_empty() {
-        block.to_token_stream()
+    if patterns.is_empty() {
+        return quote!(#asyncness move || #output #block);
+    }
+    if patterns.iter().any(|p| !p.cfgs.is_empty()) {
+        // `#[cfg]` cannot go on a tuple's element: bind with `let`s instead.
+        let bindings = patterns.iter().map(|p| {
+            let (pattern, ident, cfgs) = (p.pattern, &p.ident, &p.cfgs);
+            quote!(#(#cfgs)* let #pattern = #ident;)
+        });
+        return quote!(#asyncness move || #output { #(#bindings)* #block });
+    }
+    let idents = patterns.iter().map(|p| &p.ident);
+    let pats = patterns.iter().map(|p| p.pattern);
+    if function.is_async() {
+        quote!(async move || ::fncache::__private::bind_async((#(#idents,)*), async move |(#(#pats,)*)| #output #block).await)
     } else {
-        quote!({ #(#bindings)* #block })
+        quote!(move || ::fncache::__private::bind((#(#idents,)*), |(#(#pats,)*)| #output #block))
     }
 }
 
@@ -266,7 +294,7 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
     let hash_self = options.hash_self.as_ref().is_none_or(|flag| flag.value);
     if let Some(receiver) = function.receiver.filter(|_| hash_self) {
         let token = &receiver.self_token;
-        steps.push(quote_spanned!(receiver.span()=> .arg(&#token)));
+        steps.push(quote_spanned!(receiver.span()=> .receiver(&#token)));
     }
     let mut cfg_steps = Vec::new();
     for param in function.hashed_params() {
@@ -275,7 +303,7 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
         let mut ident = param.ident.clone();
         ident.set_span(ident.span().located_at(param.ty.span()));
         let step = match &param.hash_with {
-            Some(path) => quote_spanned!(path.span()=> .arg(&(#path)(&#ident))),
+            Some(path) => quote_spanned!(path.span()=> .hashed_with(&(#path)(&#ident))),
             None if param.is_impl_trait() => quote_spanned!(param.ty.span()=> .arg_typed(&#ident)),
             None => quote_spanned!(param.ty.span()=> .arg(&#ident)),
         };
@@ -322,7 +350,6 @@ fn deprecation_warning(attribute: Attribute, note: &str) -> TokenStream {
 fn options_expr(
     options: &Options,
     deprecation: Option<&str>,
-    register: Option<TokenStream>,
     function: &Function<'_>,
 ) -> TokenStream {
     let path = format!("::{}", function.name());
@@ -360,10 +387,10 @@ fn options_expr(
     let log = deprecation
         .map(|note| quote!(::fncache::__private::log_deprecation(::core::concat!(::core::module_path!(), #path), #note);));
     let options = quote!(::fncache::__private::Options::new() #calls);
-    if log.is_none() && register.is_none() {
+    if log.is_none() {
         return quote!(|| #options);
     }
-    quote!(|| { #log #register #options })
+    quote!(|| { #log #options })
 }
 
 /// `get` or `get_or_err`, spanned on the cached type so that a return type the cache cannot

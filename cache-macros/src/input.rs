@@ -183,16 +183,13 @@ fn hash_with(attrs: &[Attribute], errors: &mut Errors) -> Option<Expr> {
     let mut found = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("hash_with")) {
         if found.is_some() {
-            errors.push(
-                crate::attr::span_of(attr),
-                "duplicate `#[hash_with]` on one parameter",
-            );
+            errors.push_spanned(attr, "duplicate `#[hash_with]` on one parameter");
             continue;
         }
         match attr.parse_args::<Expr>() {
             Ok(path) => found = Some(path),
-            Err(_) => errors.push(
-                crate::attr::span_of(attr),
+            Err(_) => errors.push_spanned(
+                attr,
                 "expected `#[hash_with(path)]`, where `path` is a function `fn(&T) -> impl Serialize` (`#[hash_with(Session::id)]`)",
             ),
         }

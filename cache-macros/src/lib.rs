@@ -3,8 +3,8 @@
 //! `::fncache::__private`.
 //!
 //! Each entry point parses, calls a pure `expand(kind, args, item)` and converts: the logic is
-//! in [`attr`] (options), [`input`] (the typed view of the function), [`valid`] (the accepted
-//! shapes) and [`expand`] (code generation).
+//! in `attr` (options), `input` (the typed view of the function), `valid` (the accepted
+//! shapes) and `expand` (code generation).
 
 mod attr;
 mod deprecate;
@@ -12,6 +12,8 @@ mod duration;
 mod errors;
 mod expand;
 mod input;
+#[cfg(test)]
+mod snapshots;
 mod valid;
 
 use proc_macro::TokenStream;

@@ -14,6 +14,26 @@ pub trait Hashable: Serialize {}
 
 impl<T: ?Sized + Serialize> Hashable for T {}
 
+/// A method's receiver that can go into a cache key.
+#[diagnostic::on_unimplemented(
+    message = "the receiver type `{Self}` cannot be hashed into a cache key",
+    label = "`{Self}` does not implement `serde::Serialize`",
+    note = "a cached method's key holds `self`, so that two instances never share an entry: derive or implement `serde::Serialize` for it, or write `hash_self = false` in the attribute to leave `self` out of the key"
+)]
+pub trait HashableReceiver: Serialize {}
+
+impl<T: ?Sized + Serialize> HashableReceiver for T {}
+
+/// What a `#[hash_with(path)]` function returns, which goes into the key instead of the parameter.
+#[diagnostic::on_unimplemented(
+    message = "`#[hash_with]` returned `{Self}`, which cannot be hashed into a cache key",
+    label = "`{Self}` does not implement `serde::Serialize`",
+    note = "the function given to `#[hash_with(..)]` must return a `serde::Serialize` value that identifies the parameter (an id, a name, a version)"
+)]
+pub trait HashableWith: Serialize {}
+
+impl<T: ?Sized + Serialize> HashableWith for T {}
+
 /// A return type that `#[cache_data]` can store: it is encoded on the way in and decoded into a
 /// fresh value on every hit.
 #[diagnostic::on_unimplemented(

@@ -159,11 +159,28 @@ impl KeyWriter {
     /// versions of one crate in one build); a `#[cache_resource]` value of the wrong type is then
     /// a miss, never a wrong value.
     #[inline]
-    pub fn ty<T: ?Sized>(mut self) -> Self {
-        let name = std::any::type_name::<T>();
+    pub fn ty<T: ?Sized>(self) -> Self {
+        self.type_named(std::any::type_name::<T>())
+    }
+
+    /// [`ty`](Self::ty) by the type's name.
+    #[inline]
+    pub fn type_named(mut self, name: &str) -> Self {
         put_len(&mut self, name.len());
         self.put(name.as_bytes());
         self
+    }
+
+    /// Appends a method's receiver (as [`arg`](Self::arg), with a diagnostic about `self`).
+    #[inline]
+    pub fn receiver<T: ?Sized + crate::bounds::HashableReceiver>(self, value: &T) -> Self {
+        self.arg(value)
+    }
+
+    /// Appends what a parameter's `#[hash_with(path)]` returned (as [`arg`](Self::arg)).
+    #[inline]
+    pub fn hashed_with<T: ?Sized + crate::bounds::HashableWith>(self, value: &T) -> Self {
+        self.arg(value)
     }
 
     /// [`ty`](Self::ty) of `value`'s type, then `value` itself: an `impl Trait` parameter.

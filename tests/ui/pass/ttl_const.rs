@@ -1,0 +1,23 @@
+use fncache::cache_data;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+const TEN_MINUTES: Duration = Duration::from_secs(600);
+
+static RUNS: AtomicUsize = AtomicUsize::new(0);
+
+#[cache_data(ttl = TEN_MINUTES)]
+fn square(x: u32) -> u32 {
+    RUNS.fetch_add(1, Ordering::SeqCst);
+    x * x
+}
+
+fn main() {
+    assert_eq!(square(3), 9);
+    fncache::clock::advance(Duration::from_secs(599));
+    assert_eq!(square(3), 9);
+    assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+    fncache::clock::advance(Duration::from_secs(2));
+    assert_eq!(square(3), 9);
+    assert_eq!(RUNS.load(Ordering::SeqCst), 2);
+}
