@@ -115,7 +115,9 @@ pub struct KeyWriter {
 /// Where a long encoding goes once it no longer fits inline.
 struct Spill {
     buf: Vec<u8>,
-    hasher: Option<blake3::Hasher>,
+    /// Boxed: a blake3 hasher is about 2 KiB, and a `KeyWriter` is moved at every `arg`, so
+    /// an unboxed one made even an 8-byte key cost a 2 KiB copy per argument.
+    hasher: Option<Box<blake3::Hasher>>,
 }
 
 impl Default for KeyWriter {
@@ -231,7 +233,7 @@ impl KeyWriter {
         if spill.buf.len() >= CHUNK {
             spill
                 .hasher
-                .get_or_insert_with(blake3::Hasher::new)
+                .get_or_insert_with(|| Box::new(blake3::Hasher::new()))
                 .update(&spill.buf);
             spill.buf.clear();
         }
