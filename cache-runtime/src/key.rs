@@ -243,11 +243,17 @@ impl KeyWriter {
 impl Sink for KeyWriter {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
-        if self.spill.is_none() && self.len + bytes.len() <= INLINE {
-            self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
-        } else {
-            self.spill(bytes);
+        match &mut self.spill {
+            None if self.len + bytes.len() <= INLINE => {
+                self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            // Serde writes a `Vec<u8>` one byte at a time: once spilled, appending must stay
+            // inline, and only a full chunk goes out of line to the hasher.
+            Some(spill) if spill.buf.len() + bytes.len() < CHUNK => {
+                spill.buf.extend_from_slice(bytes);
+            }
+            _ => self.spill(bytes),
         }
     }
 }
