@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::sync::Barrier;
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -141,45 +141,92 @@ fn big_keys(c: &mut Criterion) {
     group.finish();
 }
 
-/// Runs `iters` hits split over `threads` threads, each on its own key range, and returns the
-/// wall-clock time from the moment all threads are ready until the last one is done.
-fn spread_hits<T>(threads: u64, iters: u64, f: fn(u64) -> T) -> Duration {
-    let ready = Barrier::new(threads as usize + 1);
-    let mut start = None;
-    thread::scope(|s| {
-        for t in 0..threads {
-            let ready = &ready;
-            let share = iters / threads + u64::from(t < iters % threads);
-            s.spawn(move || {
-                let base = t * KEYS;
-                ready.wait();
-                for i in 0..share {
-                    black_box(f(black_box(base + (i & (KEYS - 1)))));
-                }
-            });
+/// One hit on key `x`, its value dropped.
+type Hit = fn(u64);
+
+/// One share of a `threads/*` sample: how many hits, on which key range, with which function,
+/// and the barrier that starts all shares at once.
+struct Job {
+    hits: u64,
+    base: u64,
+    hit: Hit,
+    start: Arc<Barrier>,
+}
+
+/// Threads that live for the whole `threads` group, so that no sample pays for spawning them
+/// and every sample runs on the same threads.
+struct Workers {
+    jobs: Vec<mpsc::Sender<Job>>,
+    done: mpsc::Receiver<()>,
+}
+
+impl Workers {
+    fn spawn<'s>(scope: &'s thread::Scope<'s, '_>, n: usize) -> Self {
+        let (done_tx, done) = mpsc::channel();
+        let jobs = (0..n)
+            .map(|_| {
+                let (tx, rx) = mpsc::channel::<Job>();
+                let done = done_tx.clone();
+                scope.spawn(move || {
+                    for job in rx {
+                        job.start.wait();
+                        for i in 0..job.hits {
+                            (job.hit)(black_box(job.base + (i & (KEYS - 1))));
+                        }
+                        done.send(()).expect("the bench waits for every share");
+                    }
+                });
+                tx
+            })
+            .collect();
+        Workers { jobs, done }
+    }
+
+    /// Runs `iters` hits split over the first `threads` workers, thread `t` on keys
+    /// `t * KEYS..(t + 1) * KEYS`, and returns the wall-clock time from the moment all of them
+    /// are released until the last one is done.
+    fn run(&self, threads: u64, iters: u64, hit: Hit) -> Duration {
+        let start = Arc::new(Barrier::new(threads as usize + 1));
+        for (t, jobs) in (0..threads).zip(&self.jobs) {
+            let hits = iters / threads + u64::from(t < iters % threads);
+            let job = Job {
+                hits,
+                base: t * KEYS,
+                hit,
+                start: start.clone(),
+            };
+            jobs.send(job).expect("the workers outlive the group");
         }
-        ready.wait();
-        start = Some(Instant::now());
-    });
-    start.expect("the scope ran").elapsed()
+        start.wait();
+        let began = Instant::now();
+        for _ in 0..threads {
+            self.done.recv().expect("every worker reports back");
+        }
+        began.elapsed()
+    }
 }
 
 fn threads(c: &mut Criterion) {
-    let mut group = c.benchmark_group("threads");
-    group.throughput(Throughput::Elements(1));
     warm(2 * KEYS, resource_string);
     warm(2 * KEYS, cached_string);
-    for n in [1, 2] {
-        group.bench_function(format!("resource_string/{n}"), |b| {
-            b.iter_custom(|iters| spread_hits(n, iters, resource_string))
-        });
-    }
-    for n in [1, 2] {
-        group.bench_function(format!("cached_string/{n}"), |b| {
-            b.iter_custom(|iters| spread_hits(n, iters, cached_string))
-        });
-    }
-    group.finish();
+    let contenders: [(&str, Hit); 2] = [
+        ("resource_string", |x| drop(black_box(resource_string(x)))),
+        ("cached_string", |x| drop(black_box(cached_string(x)))),
+    ];
+    thread::scope(|scope| {
+        let workers = Workers::spawn(scope, 2);
+        let mut group = c.benchmark_group("threads");
+        group.throughput(Throughput::Elements(1));
+        for (name, hit) in contenders {
+            for n in [1, 2] {
+                group.bench_function(format!("{name}/{n}"), |b| {
+                    b.iter_custom(|iters| workers.run(n, iters, hit))
+                });
+            }
+        }
+        group.finish();
+        // Dropping `workers` closes the job channels, and the scope joins the threads.
+    });
 }
 
 fn config() -> Criterion {
