@@ -15,7 +15,8 @@ use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
 use crate::store::{Lookup, Store, Ticket};
 
-/// The cache of one `#[cache_data]` function, kept in a `static` in its companion module.
+/// The cache of one `#[cache_data]` function, kept in a `static` beside it (in its companion's
+/// accessor, or in a method's body).
 pub struct DataCache {
     id: FnId,
     state: OnceLock<State>,

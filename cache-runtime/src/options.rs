@@ -6,8 +6,8 @@ use crate::progress::Spinner;
 
 /// Who a cached function is: its path and a hash of its code.
 ///
-/// The path is `module_path!()` of the function's companion module, which is the function's own
-/// path (`my_crate::db::connect`). The code hash changes whenever the function's tokens do, so
+/// The path is the function's own (`my_crate::db::connect`): the `module_path!()` where it is
+/// declared, then its name. The code hash changes whenever the function's tokens do, so
 /// an edited function never meets entries its older code stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FnId {
