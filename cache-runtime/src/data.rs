@@ -3,17 +3,49 @@
 //! With `persist`, memory is a layer over the persistent store ([`crate::persist`]): a memory
 //! miss looks there before computing, and a computed value is written to both.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::sync::{Arc, OnceLock};
 
 use crate::bounds::CacheData;
 use crate::codec;
+use crate::front::{Fronts, Shared};
 use crate::key::Key;
 use crate::options::{FnId, Options};
 use crate::persist::{self, Persisted};
 use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
 use crate::store::{Lookup, Store, Ticket};
+
+/// The largest encoded value that threads keep in their fronts. A front holds its bytes
+/// strongly, so a removed value stays allocated until its thread uses the store again; large
+/// values stay out (their decoding costs far more than the shared lookup anyway).
+const FRONT_MAX_BYTES: usize = 512;
+
+impl Shared for Arc<[u8]> {
+    type Near = Arc<[u8]>;
+
+    fn near(&self) -> Option<Self::Near> {
+        (self.len() <= FRONT_MAX_BYTES).then(|| self.clone())
+    }
+
+    #[inline]
+    fn upgrade(near: &Self::Near) -> Option<Self> {
+        Some(near.clone())
+    }
+
+    fn addr(&self) -> *const () {
+        Arc::as_ptr(self).cast()
+    }
+
+    #[inline]
+    fn with_fronts<R>(f: impl FnOnce(&RefCell<Fronts<Self::Near>>) -> R) -> Option<R> {
+        thread_local! {
+            static FRONTS: RefCell<Fronts<Arc<[u8]>>> = const { RefCell::new(Fronts::new()) };
+        }
+        FRONTS.try_with(f).ok()
+    }
+}
 
 /// The cache of one `#[cache_data]` function, kept in a `static` beside it (in its companion's
 /// accessor, or in a method's body).
@@ -73,9 +105,12 @@ impl DataCache {
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
         let state = self.state(options);
+        if let Some(value) = self.peek(state, &key) {
+            return Ok(value);
+        }
         let found = match state.store.lookup(key) {
-            Lookup::Hit { value, id } => (value, Some(id)),
-            Lookup::Fresh(value) => (value, None),
+            Lookup::Hit(value) => (value, true),
+            Lookup::Fresh(value) => (value, false),
             Lookup::Compute(ticket) => {
                 let generation = state.disk.as_ref().map(Persisted::generation);
                 let ticket = match load(state, key, ticket) {
@@ -117,9 +152,12 @@ impl DataCache {
         compute: impl AsyncFnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
         let state = self.state(options);
+        if let Some(value) = self.peek(state, &key) {
+            return Ok(value);
+        }
         let found = match state.store.lookup_async(key).await {
-            Lookup::Hit { value, id } => (value, Some(id)),
-            Lookup::Fresh(value) => (value, None),
+            Lookup::Hit(value) => (value, true),
+            Lookup::Fresh(value) => (value, false),
             Lookup::Compute(ticket) => {
                 let generation = state.disk.as_ref().map(Persisted::generation);
                 let ticket = match load(state, key, ticket) {
@@ -176,26 +214,52 @@ impl DataCache {
         );
     }
 
+    /// The hit path: decodes `key`'s value straight from the thread's front of the store, if it
+    /// is there. A value that does not decode is dropped, and `None` sends the caller on to
+    /// the store (which then computes it afresh).
+    #[inline]
+    fn peek<T: CacheData>(&self, state: &State, key: &Key) -> Option<T> {
+        let decoded = state.store.peek(key, |bytes| {
+            codec::decode(&bytes[state.offset..]).map_err(|e| (e, bytes.clone()))
+        })?;
+        decoded
+            .map_err(|(e, bytes)| self.undecodable(state, *key, Some(&bytes), &e))
+            .ok()
+    }
+
     /// Decodes a found value into a fresh copy; one that does not decode is dropped (and
     /// `None` makes the caller compute).
     fn decode<T: CacheData>(
         &self,
         state: &State,
         key: Key,
-        (bytes, id): (Arc<[u8]>, Option<u64>),
+        (bytes, stored): (Arc<[u8]>, bool),
     ) -> Option<T> {
         match codec::decode(&bytes[state.offset..]) {
             Ok(value) => Some(value),
             Err(e) => {
-                tracing::warn!(
-                    "fncache: a cached value of `{}` does not decode ({e}); recomputing",
-                    self.id.path
-                );
-                if let Some(id) = id {
-                    state.store.remove_entry(key, id);
-                }
+                self.undecodable(state, key, stored.then_some(&bytes), &e);
                 None
             }
+        }
+    }
+
+    /// Drops a stored value that does not decode (if it came from the store: a value handed
+    /// over by another caller's computation is not in it), so that a computation replaces it.
+    #[cold]
+    fn undecodable(
+        &self,
+        state: &State,
+        key: Key,
+        stored: Option<&Arc<[u8]>>,
+        e: &codec::CodecError,
+    ) {
+        tracing::warn!(
+            "fncache: a cached value of `{}` does not decode ({e}); recomputing",
+            self.id.path
+        );
+        if let Some(bytes) = stored {
+            state.store.remove_value(key, bytes.addr());
         }
     }
 

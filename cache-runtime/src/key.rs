@@ -74,6 +74,34 @@ impl Key {
     }
 }
 
+impl Key {
+    /// The key of a call without hashed arguments (and a placeholder in empty table slots).
+    pub(crate) const EMPTY: Key = Key {
+        len: 0,
+        bytes: [0; INLINE],
+    };
+
+    /// A seeded hash of the key's used words, always inlined: the per-thread fronts
+    /// ([`crate::front`]) index their tables with it on every hit.
+    #[inline(always)]
+    pub(crate) fn fold(&self, seed: &KeyHasherBuilder) -> u64 {
+        let mut hasher = seed.build_hasher();
+        let word = |i: usize| {
+            let chunk = &self.bytes[8 * i..8 * i + 8];
+            u64::from_le_bytes(chunk.try_into().expect("an 8-byte word"))
+        };
+        hasher.mix(u64::from(self.len) ^ word(0));
+        if self.len > 8 {
+            hasher.mix(word(1));
+            if self.len > 16 {
+                hasher.mix(word(2));
+                hasher.mix(word(3));
+            }
+        }
+        hasher.finish()
+    }
+}
+
 impl Hash for Key {
     /// Only the 8-byte words in use: a raw key's bytes past its length are always zero (the
     /// writer starts zeroed), so equal keys still hash alike, and the key of one `u64` costs
@@ -125,6 +153,21 @@ struct Spill {
     hasher: Option<Box<blake3::Hasher>>,
 }
 
+impl Spill {
+    /// The blake3 digest of everything written; out of line, so that `finish` inlines.
+    #[cold]
+    #[inline(never)]
+    fn digest(self) -> [u8; 32] {
+        match self.hasher {
+            None => *blake3::hash(&self.buf).as_bytes(),
+            Some(mut hasher) => {
+                hasher.update(&self.buf);
+                *hasher.finalize().as_bytes()
+            }
+        }
+    }
+}
+
 impl Default for KeyWriter {
     fn default() -> Self {
         Self::new()
@@ -144,7 +187,10 @@ impl KeyWriter {
     }
 
     /// Appends one argument.
-    #[inline]
+    ///
+    /// Always inlined: a `KeyWriter` handed to an out-of-line `arg` goes through memory, and
+    /// reading it back right after the caller's narrower stores stalls the hit path.
+    #[inline(always)]
     pub fn arg<T: ?Sized + crate::bounds::Hashable>(mut self, value: &T) -> Self {
         if let Err(why) = encode(value, &mut self) {
             if !self.failed {
@@ -210,20 +256,10 @@ impl KeyWriter {
                 len: self.len as u8,
                 bytes: self.inline,
             },
-            Some(Spill { buf, hasher: None }) => Key {
+            Some(spill) => Key {
                 len: DIGEST,
-                bytes: *blake3::hash(&buf).as_bytes(),
+                bytes: spill.digest(),
             },
-            Some(Spill {
-                buf,
-                hasher: Some(mut hasher),
-            }) => {
-                hasher.update(&buf);
-                Key {
-                    len: DIGEST,
-                    bytes: *hasher.finalize().as_bytes(),
-                }
-            }
         }
     }
 
@@ -308,6 +344,7 @@ impl Default for KeyHasherBuilder {
 
 impl BuildHasher for KeyHasherBuilder {
     type Hasher = KeyHasher;
+    #[inline]
     fn build_hasher(&self) -> KeyHasher {
         KeyHasher {
             state: self.seed[1],

@@ -6,12 +6,14 @@
 //! wrong value.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::bounds::Resource;
+use crate::front::{Fronts, Shared};
 use crate::key::Key;
 use crate::options::{FnId, Options};
 use crate::progress::{self, Spinner};
@@ -26,6 +28,35 @@ type ReleaseFn = Arc<dyn Fn(&AnyValue) + Send + Sync>;
 struct Held {
     value: Arc<AnyValue>,
     release: Option<ReleaseFn>,
+}
+
+impl Shared for Held {
+    type Near = Weak<AnyValue>;
+
+    fn near(&self) -> Option<Self::Near> {
+        Some(Arc::downgrade(&self.value))
+    }
+
+    /// A hit needs the value only: `release` goes with the stored entry, never with a hit.
+    #[inline]
+    fn upgrade(near: &Self::Near) -> Option<Self> {
+        Some(Held {
+            value: near.upgrade()?,
+            release: None,
+        })
+    }
+
+    fn addr(&self) -> *const () {
+        Arc::as_ptr(&self.value).cast()
+    }
+
+    #[inline]
+    fn with_fronts<R>(f: impl FnOnce(&RefCell<Fronts<Self::Near>>) -> R) -> Option<R> {
+        thread_local! {
+            static FRONTS: RefCell<Fronts<Weak<AnyValue>>> = const { RefCell::new(Fronts::new()) };
+        }
+        FRONTS.try_with(f).ok()
+    }
 }
 
 /// A resource function's `validate` and `on_release`, typed by its value.
@@ -138,11 +169,14 @@ impl ResourceCache {
         R: Fn(&T) + Send + Sync + 'static,
     {
         let state = self.state(options);
+        if let Some(value) = self.peek(state, &hooks, &key) {
+            return Ok(value);
+        }
         loop {
             match state.store.lookup(key) {
-                Lookup::Hit { value, id } => match self.accept(&hooks, value) {
+                Lookup::Hit(held) => match self.accept(&hooks, held.value.clone()) {
                     Some(value) => return Ok(value),
-                    None => state.store.remove_entry(key, id),
+                    None => state.store.remove_value(key, held.addr()),
                 },
                 Lookup::Fresh(value) => match value.value.downcast::<T>() {
                     Ok(value) => return Ok(value),
@@ -173,11 +207,14 @@ impl ResourceCache {
         R: Fn(&T) + Send + Sync + 'static,
     {
         let state = self.state(options);
+        if let Some(value) = self.peek(state, &hooks, &key) {
+            return Ok(value);
+        }
         loop {
             match state.store.lookup_async(key).await {
-                Lookup::Hit { value, id } => match self.accept(&hooks, value) {
+                Lookup::Hit(held) => match self.accept(&hooks, held.value.clone()) {
                     Some(value) => return Ok(value),
-                    None => state.store.remove_entry(key, id),
+                    None => state.store.remove_value(key, held.addr()),
                 },
                 Lookup::Fresh(value) => match value.value.downcast::<T>() {
                     Ok(value) => return Ok(value),
@@ -239,13 +276,33 @@ impl ResourceCache {
         self.len() == 0
     }
 
+    /// The hit path: `key`'s value from the thread's front of the store, if it is there and
+    /// passes `validate` (run outside the front, as it may call cached functions). A value
+    /// that fails is dropped, and `None` sends the caller on to the store.
+    #[inline]
+    fn peek<T: Resource, V: Fn(&T) -> bool, R>(
+        &self,
+        state: &State,
+        hooks: &Hooks<T, V, R>,
+        key: &Key,
+    ) -> Option<Arc<T>> {
+        let value = state.store.peek(key, Weak::upgrade)??;
+        let addr = Arc::as_ptr(&value).cast::<()>();
+        let accepted = self.accept(hooks, value);
+        if accepted.is_none() {
+            state.store.remove_value(*key, addr);
+        }
+        accepted
+    }
+
     /// The hit's value if it has type `T` and passes `validate`; a panic in `validate` fails it.
+    #[inline]
     fn accept<T: Resource, V: Fn(&T) -> bool, R>(
         &self,
         hooks: &Hooks<T, V, R>,
-        held: Held,
+        value: Arc<AnyValue>,
     ) -> Option<Arc<T>> {
-        let value = held.value.downcast::<T>().ok()?;
+        let value = value.downcast::<T>().ok()?;
         let Some(validate) = &hooks.validate else {
             return Some(value);
         };

@@ -15,6 +15,7 @@ use dashmap::mapref::entry::Entry as MapEntry;
 
 use crate::clock;
 use crate::flight::Flight;
+use crate::front::{Epoch, Shared};
 use crate::key::{Key, KeyHasherBuilder};
 
 /// Called with every value that leaves the store.
@@ -40,6 +41,10 @@ pub(crate) struct Store<V> {
     /// Stored entries in the order they expire (ttl is the same for all), when ttl is set.
     expiry: Mutex<VecDeque<(u64, Key, u64)>>,
     on_release: Option<Release<V>>,
+    /// The removal epoch that every thread's front of this store checks, see [`crate::front`].
+    epoch: Epoch,
+    /// Whether hits may be served from fronts: not with `max_entries`, whose hits are uses.
+    fronts: bool,
 }
 
 enum Slot<V> {
@@ -56,9 +61,9 @@ struct Ready<V> {
 }
 
 /// What a lookup found.
-pub(crate) enum Lookup<'s, V: Clone> {
+pub(crate) enum Lookup<'s, V: Shared> {
     /// A stored value.
-    Hit { value: V, id: u64 },
+    Hit(V),
     /// The value another caller just computed while this one waited.
     Fresh(V),
     /// Nothing usable: the caller computes and hands the value to the ticket.
@@ -71,14 +76,14 @@ pub(crate) enum Lookup<'s, V: Clone> {
 
 /// The right and duty to compute one key. Dropping it without [`Ticket::fulfil`] (an `Err`, a
 /// panic) stores nothing and wakes the waiters so that one of them takes over.
-pub(crate) struct Ticket<'s, V: Clone> {
+pub(crate) struct Ticket<'s, V: Shared> {
     store: &'s Store<V>,
     key: Key,
     flight: Arc<Flight<V>>,
     settled: bool,
 }
 
-impl<V: Clone> Ticket<'_, V> {
+impl<V: Shared> Ticket<'_, V> {
     /// Stores `value` (unless a clear came in meanwhile) and hands it to the waiters.
     pub(crate) fn fulfil(self, value: V) {
         self.fulfil_aged(value, 0);
@@ -94,7 +99,7 @@ impl<V: Clone> Ticket<'_, V> {
     }
 }
 
-impl<V: Clone> Drop for Ticket<'_, V> {
+impl<V: Shared> Drop for Ticket<'_, V> {
     fn drop(&mut self) {
         if !self.settled {
             self.store
@@ -113,28 +118,39 @@ impl<V> Flight<V> {
 
 /// What the slow path decided while it held the map's lock.
 enum Step<V> {
-    Hit(V, u64),
+    Hit(V),
     Own(Arc<Flight<V>>, Option<V>),
     Wait(Arc<Flight<V>>),
 }
 
-impl<V: Clone> Store<V> {
+impl<V: Shared> Store<V> {
     pub(crate) fn new(limits: Limits, on_release: Option<Release<V>>) -> Self {
         Store {
             map: DashMap::with_hasher(KeyHasherBuilder::default()),
-            limits,
             ready: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             tick: AtomicU64::new(0),
             evicting: Mutex::new(()),
+            fronts: limits.max_entries.is_none(),
+            limits,
             expiry: Mutex::new(VecDeque::new()),
             on_release,
+            epoch: Epoch::new(),
         }
     }
 
     /// Finds `key`'s value, waits for it (blocking the thread), or makes the caller compute it.
     #[inline]
     pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
+        match self.find_near(&key) {
+            Some(hit) => hit,
+            None => self.lookup_slow(key),
+        }
+    }
+
+    /// Everything but a front hit, out of line so that the hit path inlines into its caller.
+    #[inline(never)]
+    fn lookup_slow(&self, key: Key) -> Lookup<'_, V> {
         if key.is_uncacheable() {
             return Lookup::Bypass;
         }
@@ -143,7 +159,7 @@ impl<V: Clone> Store<V> {
         }
         loop {
             match self.claim(key, true) {
-                Step::Hit(value, id) => return Lookup::Hit { value, id },
+                Step::Hit(value) => return Lookup::Hit(value),
                 Step::Own(flight, expired) => return self.ticket(key, flight, expired),
                 Step::Wait(flight) if flight.is_owned_by_current_thread() => return Lookup::Bypass,
                 Step::Wait(flight) => {
@@ -158,6 +174,9 @@ impl<V: Clone> Store<V> {
     /// Like [`lookup`](Self::lookup), but waits for another caller's computation without
     /// blocking the thread. Returns [`Lookup::Bypass`] only for an uncacheable key.
     pub(crate) async fn lookup_async(&self, key: Key) -> Lookup<'_, V> {
+        if let Some(hit) = self.find_near(&key) {
+            return hit;
+        }
         if key.is_uncacheable() {
             return Lookup::Bypass;
         }
@@ -166,7 +185,7 @@ impl<V: Clone> Store<V> {
         }
         loop {
             match self.claim(key, false) {
-                Step::Hit(value, id) => return Lookup::Hit { value, id },
+                Step::Hit(value) => return Lookup::Hit(value),
                 Step::Own(flight, expired) => return self.ticket(key, flight, expired),
                 Step::Wait(flight) => {
                     if let Some(value) = flight.wait_async().await {
@@ -177,17 +196,43 @@ impl<V: Clone> Store<V> {
         }
     }
 
-    /// The hit path: one shard read lock, no allocation, the clock only if there is a ttl.
+    /// The hit path: the current thread's front of the store, no lock, no shared write, the
+    /// clock only if there is a ttl. (An uncacheable key is never in a front.)
     #[inline]
+    fn find_near(&self, key: &Key) -> Option<Lookup<'_, V>> {
+        self.peek(key, |near| V::upgrade(near).map(Lookup::Hit))?
+    }
+
+    /// Runs `f` on what the current thread's front holds of `key`'s value (see
+    /// [`crate::front`]): the fastest hit, which leaves it to `f` whether to clone or upgrade
+    /// the value. A value that turns out unusable is removed with [`remove_value`](Self::remove_value).
+    ///
+    /// `f` may look up other keys; what they find is not remembered in the front.
+    #[inline]
+    pub(crate) fn peek<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
+        if !self.fronts {
+            return None;
+        }
+        self.epoch.get::<V, R>(key, |value, stored_at| {
+            (!self.has_expired(stored_at)).then(|| f(value))
+        })
+    }
+
+    /// The shared hit path: one shard read lock, no allocation, the clock only if there is a
+    /// ttl. A hit fills the thread's front.
     fn find(&self, key: Key) -> Option<Lookup<'_, V>> {
+        let epoch = self.epoch.current();
         let slot = self.map.get(&key)?;
         match &*slot {
             Slot::Ready(entry) if !self.is_expired(entry) => {
                 self.touch(entry);
-                Some(Lookup::Hit {
-                    value: entry.value.clone(),
-                    id: entry.id,
-                })
+                let value = entry.value.clone();
+                let stored_at = entry.stored_at;
+                drop(slot);
+                if self.fronts {
+                    self.epoch.fill(epoch, key, &value, stored_at);
+                }
+                Some(Lookup::Hit(value))
             }
             _ => None,
         }
@@ -199,7 +244,7 @@ impl<V: Clone> Store<V> {
             MapEntry::Occupied(mut occupied) => match occupied.get() {
                 Slot::Ready(entry) if !self.is_expired(entry) => {
                     self.touch(entry);
-                    Step::Hit(entry.value.clone(), entry.id)
+                    Step::Hit(entry.value.clone())
                 }
                 Slot::Ready(_) => {
                     let flight = Arc::new(Flight::new(sync));
@@ -207,6 +252,7 @@ impl<V: Clone> Store<V> {
                         unreachable!("the slot was ready a moment ago, under the same lock")
                     };
                     self.ready.fetch_sub(1, Ordering::Relaxed);
+                    self.epoch.bump();
                     Step::Own(flight, Some(old.value))
                 }
                 Slot::Pending(flight) => Step::Wait(flight.clone()),
@@ -238,6 +284,8 @@ impl<V: Clone> Store<V> {
         if !flight.is(&slot) {
             return; // cleared while computing: the caller gets its value, the store does not
         }
+        // Read under the slot's lock: a removal of this entry comes after, and bumps past it.
+        let epoch = self.epoch.current();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let stored_at = if self.limits.ttl.is_some() {
             clock::now().saturating_sub(age)
@@ -245,6 +293,9 @@ impl<V: Clone> Store<V> {
             0
         };
         let last_used = AtomicU64::new(self.next_tick());
+        if self.fronts {
+            self.epoch.fill(epoch, key, &value, stored_at);
+        }
         *slot = Slot::Ready(Ready {
             value,
             id,
@@ -263,8 +314,22 @@ impl<V: Clone> Store<V> {
         }
     }
 
-    /// Removes the entry `id` of `key` if it is still there (a failed `validate`).
-    pub(crate) fn remove_entry(&self, key: Key, id: u64) {
+    /// Removes `key`'s entry if it still holds the value at `addr` ([`Shared::addr`]): a hit
+    /// that failed `validate` or did not decode.
+    pub(crate) fn remove_value(&self, key: Key, addr: *const ()) {
+        let removed = self.map.remove_if(
+            &key,
+            |_, slot| matches!(slot, Slot::Ready(e) if e.value.addr() == addr),
+        );
+        if let Some((_, Slot::Ready(entry))) = removed {
+            self.ready.fetch_sub(1, Ordering::Relaxed);
+            self.epoch.bump();
+            self.release(entry.value);
+        }
+    }
+
+    /// Removes the entry `id` of `key` if it is still there (an expired one).
+    fn remove_entry(&self, key: Key, id: u64) {
         if let Some(value) = self.remove_ready(key, id) {
             self.release(value);
         }
@@ -274,6 +339,7 @@ impl<V: Clone> Store<V> {
     pub(crate) fn clear_entry(&self, key: Key) {
         if let Some((_, Slot::Ready(entry))) = self.map.remove(&key) {
             self.ready.fetch_sub(1, Ordering::Relaxed);
+            self.epoch.bump();
             self.release(entry.value);
         }
     }
@@ -291,6 +357,7 @@ impl<V: Clone> Store<V> {
             false
         });
         self.ready.fetch_sub(removed.len(), Ordering::Relaxed);
+        self.epoch.bump();
         for value in removed {
             self.release(value);
         }
@@ -303,9 +370,14 @@ impl<V: Clone> Store<V> {
 
     #[inline]
     fn is_expired(&self, entry: &Ready<V>) -> bool {
+        self.has_expired(entry.stored_at)
+    }
+
+    #[inline]
+    fn has_expired(&self, stored_at: u64) -> bool {
         self.limits
             .ttl
-            .is_some_and(|ttl| clock::now().saturating_sub(entry.stored_at) >= ttl)
+            .is_some_and(|ttl| clock::now().saturating_sub(stored_at) >= ttl)
     }
 
     #[inline]
@@ -385,6 +457,7 @@ impl<V: Clone> Store<V> {
         {
             Some((_, Slot::Ready(entry))) => {
                 self.ready.fetch_sub(1, Ordering::Relaxed);
+                self.epoch.bump();
                 Some(entry.value)
             }
             _ => None,

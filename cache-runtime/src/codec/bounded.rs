@@ -3,9 +3,11 @@
 //! It wraps a deserializer, and everything that deserializer hands out (visitors, sequence,
 //! map and enum accessors, seeds), so that it is in the way of every nested value. It changes
 //! two requests only: an owned string (`deserialize_string`) and an owned byte buffer
-//! (`deserialize_byte_buf`) are asked for borrowed instead, then copied into the owned value
-//! the visitor expects. A borrowed string is checked against the input's end before anything
-//! is allocated, so its size is bounded by the input.
+//! (`deserialize_byte_buf`) are asked for borrowed bytes instead, then checked (UTF-8 for a
+//! string) and copied into the owned value the visitor expects. Borrowed bytes are checked
+//! against the input's end before anything is allocated, so their size is bounded by the input.
+//!
+//! It is only ever wrapped around bincode, which encodes a string exactly as its bytes.
 
 use std::fmt;
 
@@ -16,6 +18,9 @@ pub(super) struct Deserializer<T>(pub(super) T);
 
 /// A visitor that expected an owned string or byte buffer, and is now given a borrowed one.
 struct Owned<V>(V);
+
+/// A visitor that expected an owned string, and is now given its bytes.
+struct Utf8<V>(V);
 
 macro_rules! forward_deserialize {
     ($($method:ident),* $(,)?) => {
@@ -57,9 +62,12 @@ impl<'de, D: de::Deserializer<'de>> de::Deserializer<'de> for Deserializer<D> {
         deserialize_ignored_any,
     );
 
+    /// Asks for the bytes rather than a `&str`: bincode encodes both alike, and checking them
+    /// here lets plain ASCII (most strings) skip the general UTF-8 validation, which costs more
+    /// than the copy for a short string.
     #[inline]
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_str(Owned(visitor))
+        self.0.deserialize_bytes(Utf8(visitor))
     }
 
     #[inline]
@@ -284,5 +292,32 @@ impl<'de, A: de::VariantAccess<'de>> de::VariantAccess<'de> for Deserializer<A> 
         visitor: V,
     ) -> Result<V::Value, A::Error> {
         self.0.struct_variant(fields, Deserializer(visitor))
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Utf8<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    #[inline]
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
+        let text = if v.is_ascii() {
+            // SAFETY: ASCII is valid UTF-8.
+            unsafe { std::str::from_utf8_unchecked(v) }
+        } else {
+            std::str::from_utf8(v).map_err(|_| E::invalid_value(de::Unexpected::Bytes(v), &self))?
+        };
+        self.0.visit_string(text.to_owned())
+    }
+
+    #[inline]
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<V::Value, E> {
+        match String::from_utf8(v) {
+            Ok(text) => self.0.visit_string(text),
+            Err(e) => Err(E::invalid_value(de::Unexpected::Bytes(e.as_bytes()), &self)),
+        }
     }
 }

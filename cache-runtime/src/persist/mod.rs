@@ -423,7 +423,7 @@ impl Persisted {
                     self.remove(storage, &entry);
                     return None;
                 }
-                match codec::decode_bounded::<T>(payload) {
+                match codec::decode::<T>(payload) {
                     Ok(value) => {
                         return Some(Loaded {
                             value,
