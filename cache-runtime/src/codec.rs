@@ -3,13 +3,15 @@
 //! Everything else in fncache speaks of "encoded bytes" only, so the format can change here
 //! (with a new format version for anything persisted) without touching the rest.
 //!
-//! Bytes read back from disk may have been damaged or crafted, so [`decode`] never allocates
-//! more than its input could hold.
+//! bincode encodes; [`decode`] reads bincode's encoding back with a deserializer of our own,
+//! because it runs on every `#[cache_data]` hit and bincode's decoder cost more than the rest
+//! of a small value's hit. Bytes read back from disk may have been damaged or crafted, so it
+//! never allocates more than its input could hold.
 
-mod bounded;
+mod reader;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
 
 /// Why a value could not be encoded or decoded.
 #[derive(Debug)]
@@ -41,13 +43,14 @@ pub fn encode_into<T: ?Sized + Serialize>(value: &T, out: &mut Vec<u8>) -> Resul
 
 /// Decodes a value that [`encode`] produced; trailing bytes are an error.
 ///
+/// This is the hit path of every `#[cache_data]` function, so it reads bincode's encoding with
+/// a deserializer of our own (`codec/reader.rs`) rather than bincode's, whose layers cost more
+/// than the rest of a small value's decoding; tests check that the two read exactly alike.
+///
 /// The bytes may have been damaged or crafted (read back from disk): no length read from them
-/// can make this allocate more than they hold. bincode's own decoder allocates a string's or a
-/// byte buffer's declared length before it reads them; here they are borrowed from `bytes`
-/// first (so a length past the end is an error) and copied after. Every other allocation
-/// already grows with what was read (serde caps the capacity it reserves up front). Borrowing
-/// also lets an ASCII string skip the general UTF-8 check: this is the hit path of every
-/// `#[cache_data]` function, and for a short string that check cost more than the copy.
+/// can make this allocate more than they hold. Strings and byte strings are borrowed from
+/// `bytes` first (so a length past the end is an error) and copied after, and the capacity
+/// hinted for a sequence is at most the bytes left.
 ///
 /// ```
 /// use fncache_runtime::codec::{decode, encode};
@@ -59,20 +62,10 @@ pub fn encode_into<T: ?Sized + Serialize>(value: &T, out: &mut Vec<u8>) -> Resul
 /// ```
 #[inline]
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
-    let (Bounded(value), read) =
-        bincode::serde::borrow_decode_from_slice::<Bounded<T>, _>(bytes, config())
-            .map_err(|e| CodecError(e.to_string()))?;
-    whole(bytes, read)?;
+    let mut reader = reader::Reader::new(bytes);
+    let value = T::deserialize(&mut reader).map_err(|e| CodecError(e.to_string()))?;
+    whole(bytes, bytes.len() - reader.remaining())?;
     Ok(value)
-}
-
-/// A value decoded through [`bounded::Deserializer`].
-struct Bounded<T>(T);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for Bounded<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        T::deserialize(bounded::Deserializer(deserializer)).map(Bounded)
-    }
 }
 
 #[inline]
