@@ -28,9 +28,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::key::{Key, KeyHasherBuilder};
 
-/// How many keys one thread keeps in the front of one store before it starts that front over
-/// (at most 256 KiB of table).
-const CAPACITY: usize = 2048;
+/// How many keys one thread keeps in the front of one store before it starts that front over:
+/// a table of at most 2048 slots of 64 bytes (128 KiB) per thread and function. A thread whose
+/// hot keys are more than this still gets every hit right, some through the shared map.
+const CAPACITY: usize = 1024;
 
 /// A value kind that stores can keep fronts for: what a front holds of a value, and where each
 /// thread's fronts for that kind live.

@@ -43,8 +43,6 @@ pub(crate) struct Store<V> {
     on_release: Option<Release<V>>,
     /// The removal epoch that every thread's front of this store checks, see [`crate::front`].
     epoch: Epoch,
-    /// Whether hits may be served from fronts: not with `max_entries`, whose hits are uses.
-    fronts: bool,
 }
 
 enum Slot<V> {
@@ -131,7 +129,6 @@ impl<V: Shared> Store<V> {
             next_id: AtomicU64::new(0),
             tick: AtomicU64::new(0),
             evicting: Mutex::new(()),
-            fronts: limits.max_entries.is_none(),
             limits,
             expiry: Mutex::new(VecDeque::new()),
             on_release,
@@ -210,7 +207,7 @@ impl<V: Shared> Store<V> {
     /// `f` may look up other keys; what they find is not remembered in the front.
     #[inline]
     pub(crate) fn peek<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
-        if !self.fronts {
+        if !self.has_fronts() {
             return None;
         }
         self.epoch.get::<V, R>(key, |value, stored_at| {
@@ -229,7 +226,7 @@ impl<V: Shared> Store<V> {
                 let value = entry.value.clone();
                 let stored_at = entry.stored_at;
                 drop(slot);
-                if self.fronts {
+                if self.has_fronts() {
                     self.epoch.fill(epoch, key, &value, stored_at);
                 }
                 Some(Lookup::Hit(value))
@@ -293,7 +290,7 @@ impl<V: Shared> Store<V> {
             0
         };
         let last_used = AtomicU64::new(self.next_tick());
-        if self.fronts {
+        if self.has_fronts() {
             self.epoch.fill(epoch, key, &value, stored_at);
         }
         *slot = Slot::Ready(Ready {
@@ -317,20 +314,14 @@ impl<V: Shared> Store<V> {
     /// Removes `key`'s entry if it still holds the value at `addr` ([`Shared::addr`]): a hit
     /// that failed `validate` or did not decode.
     pub(crate) fn remove_value(&self, key: Key, addr: *const ()) {
-        let removed = self.map.remove_if(
-            &key,
-            |_, slot| matches!(slot, Slot::Ready(e) if e.value.addr() == addr),
-        );
-        if let Some((_, Slot::Ready(entry))) = removed {
-            self.ready.fetch_sub(1, Ordering::Relaxed);
-            self.epoch.bump();
-            self.release(entry.value);
+        if let Some(value) = self.take_ready(key, |entry| entry.value.addr() == addr) {
+            self.release(value);
         }
     }
 
     /// Removes the entry `id` of `key` if it is still there (an expired one).
     fn remove_entry(&self, key: Key, id: u64) {
-        if let Some(value) = self.remove_ready(key, id) {
+        if let Some(value) = self.take_ready(key, |entry| entry.id == id) {
             self.release(value);
         }
     }
@@ -366,6 +357,12 @@ impl<V: Shared> Store<V> {
     /// How many values the store holds.
     pub(crate) fn len(&self) -> usize {
         self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Whether hits may be served from fronts: not with `max_entries`, whose hits are uses.
+    #[inline]
+    fn has_fronts(&self) -> bool {
+        self.limits.max_entries.is_none()
     }
 
     #[inline]
@@ -442,7 +439,7 @@ impl<V: Shared> Store<V> {
                     })
                     .min_by_key(|&(last_used, _, _)| last_used);
                 let Some((_, key, id)) = victim else { break };
-                evicted.extend(self.remove_ready(key, id));
+                evicted.extend(self.take_ready(key, |entry| entry.id == id));
             }
         }
         for value in evicted {
@@ -450,18 +447,18 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    fn remove_ready(&self, key: Key, id: u64) -> Option<V> {
-        match self
+    /// Takes `key`'s stored entry out of the map if `which` says it is the one meant (a newer
+    /// entry under the same key is left alone), and invalidates every front.
+    fn take_ready(&self, key: Key, which: impl FnOnce(&Ready<V>) -> bool) -> Option<V> {
+        let removed = self
             .map
-            .remove_if(&key, |_, slot| matches!(slot, Slot::Ready(e) if e.id == id))
-        {
-            Some((_, Slot::Ready(entry))) => {
-                self.ready.fetch_sub(1, Ordering::Relaxed);
-                self.epoch.bump();
-                Some(entry.value)
-            }
-            _ => None,
-        }
+            .remove_if(&key, |_, slot| matches!(slot, Slot::Ready(e) if which(e)));
+        let Some((_, Slot::Ready(entry))) = removed else {
+            return None;
+        };
+        self.ready.fetch_sub(1, Ordering::Relaxed);
+        self.epoch.bump();
+        Some(entry.value)
     }
 
     /// Hands a value that left the store to `on_release`, outside every lock. A panic there is
