@@ -28,9 +28,10 @@ use serde::de::{
     Visitor,
 };
 
-/// Why decoding failed.
+/// Why decoding failed. One pointer wide, so that a `Result` of a small value comes back in
+/// registers: the reader returns one per byte of a `Vec<u8>`.
 #[derive(Debug)]
-pub(super) struct Error(Box<str>);
+pub(super) struct Error(Box<Box<str>>);
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -43,13 +44,13 @@ impl std::error::Error for Error {}
 impl de::Error for Error {
     #[cold]
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string().into())
+        Error(Box::new(msg.to_string().into()))
     }
 }
 
 #[cold]
 fn error(msg: &str) -> Error {
-    Error(msg.into())
+    Error(Box::new(msg.into()))
 }
 
 const U16_BYTE: u8 = 251;
@@ -197,6 +198,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         ))
     }
 
+    #[inline]
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.byte()? {
             0 => visitor.visit_bool(false),
@@ -205,10 +207,12 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         }
     }
 
+    #[inline]
     fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_i8(self.byte()? as i8)
     }
 
+    #[inline]
     fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_u8(self.byte()?)
     }
@@ -227,10 +231,12 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         deserialize_i128 => visit_i128: i128, U128_BYTE;
     }
 
+    #[inline]
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_f32(f32::from_le_bytes(self.array()?))
     }
 
+    #[inline]
     fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_f64(f64::from_le_bytes(self.array()?))
     }
@@ -259,6 +265,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_byte_buf(self.bytes()?.to_vec())
     }
 
+    #[inline]
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.byte()? {
             0 => visitor.visit_none(),
@@ -279,6 +286,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_unit()
     }
 
+    #[inline]
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -287,11 +295,13 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         visitor.visit_newtype_struct(self)
     }
 
+    #[inline]
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let len = self.len()?;
         visitor.visit_seq(Items { reader: self, len })
     }
 
+    #[inline]
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_seq(Items { reader: self, len })
     }
@@ -305,11 +315,13 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         self.deserialize_tuple(len, visitor)
     }
 
+    #[inline]
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let len = self.len()?;
         visitor.visit_map(Items { reader: self, len })
     }
 
+    #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -319,6 +331,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         self.deserialize_tuple(fields.len(), visitor)
     }
 
+    #[inline]
     fn deserialize_enum<V: Visitor<'de>>(
         self,
         _name: &'static str,
@@ -378,6 +391,7 @@ impl<'de> SeqAccess<'de> for Items<'_, 'de> {
 impl<'de> MapAccess<'de> for Items<'_, 'de> {
     type Error = Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -389,6 +403,7 @@ impl<'de> MapAccess<'de> for Items<'_, 'de> {
         seed.deserialize(&mut *self.reader).map(Some)
     }
 
+    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
         seed.deserialize(&mut *self.reader)
     }
@@ -402,6 +417,7 @@ impl<'de> EnumAccess<'de> for &mut Reader<'de> {
     type Error = Error;
     type Variant = Self;
 
+    #[inline]
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self), Error> {
         let index = self.varint(U32_BYTE)? as u32;
         let value = seed.deserialize(IntoDeserializer::<Error>::into_deserializer(index))?;
@@ -416,6 +432,7 @@ impl<'de> VariantAccess<'de> for &mut Reader<'de> {
         Ok(())
     }
 
+    #[inline]
     fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
         seed.deserialize(self)
     }
