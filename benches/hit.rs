@@ -153,11 +153,14 @@ struct Job {
     start: Arc<Barrier>,
 }
 
+/// When one worker started and finished its share.
+type Span = (Instant, Instant);
+
 /// Threads that live for the whole `threads` group, so that no sample pays for spawning them
 /// and every sample runs on the same threads.
 struct Workers {
     jobs: Vec<mpsc::Sender<Job>>,
-    done: mpsc::Receiver<()>,
+    done: mpsc::Receiver<Span>,
 }
 
 impl Workers {
@@ -170,10 +173,12 @@ impl Workers {
                 scope.spawn(move || {
                     for job in rx {
                         job.start.wait();
+                        let began = Instant::now();
                         for i in 0..job.hits {
                             (job.hit)(black_box(job.base + (i & (KEYS - 1))));
                         }
-                        done.send(()).expect("the bench waits for every share");
+                        let span = (began, Instant::now());
+                        done.send(span).expect("the bench waits for every share");
                     }
                 });
                 tx
@@ -183,8 +188,9 @@ impl Workers {
     }
 
     /// Runs `iters` hits split over the first `threads` workers, thread `t` on keys
-    /// `t * KEYS..(t + 1) * KEYS`, and returns the wall-clock time from the moment all of them
-    /// are released until the last one is done.
+    /// `t * KEYS..(t + 1) * KEYS`, and returns the wall-clock time from the moment the first of
+    /// them starts hitting until the last one is done, as the workers themselves read the
+    /// clock (so that waking this thread up afterwards is not counted).
     fn run(&self, threads: u64, iters: u64, hit: Hit) -> Duration {
         let start = Arc::new(Barrier::new(threads as usize + 1));
         for (t, jobs) in (0..threads).zip(&self.jobs) {
@@ -198,11 +204,20 @@ impl Workers {
             jobs.send(job).expect("the workers outlive the group");
         }
         start.wait();
-        let began = Instant::now();
-        for _ in 0..threads {
-            self.done.recv().expect("every worker reports back");
-        }
-        began.elapsed()
+        let spans: Vec<Span> = (0..threads)
+            .map(|_| self.done.recv().expect("every worker reports back"))
+            .collect();
+        let began = spans
+            .iter()
+            .map(|s| s.0)
+            .min()
+            .expect("at least one worker");
+        let ended = spans
+            .iter()
+            .map(|s| s.1)
+            .max()
+            .expect("at least one worker");
+        ended - began
     }
 }
 

@@ -9,8 +9,9 @@
 //!
 //! - `fncache/<type>`: the first call of a `#[cache_data(persist = "disk")]` function whose
 //!   entry is on disk.
-//! - `by_hand/<type>`: `std::fs::read` of a file holding the same encoded value, and
-//!   `bincode` decoding of it (through `fncache_runtime::codec::decode`).
+//! - `by_hand/<type>`: `std::fs::read` of a file holding the same encoded value, and decoding
+//!   it with the same decoder the cache uses (`fncache_runtime::codec::decode`, fncache's
+//!   reader of bincode's encoding).
 //!
 //! Three value types of 1 MiB, since decoding speed differs a lot between them: a `String`
 //! (decoding is a copy and a UTF-8 check), a `Vec<f64>` (131 072 fixed-size numbers) and a
