@@ -62,8 +62,8 @@
 //!   counts as a use.
 //! - **Hits from many threads.** Besides the shared cache, each thread keeps a small view of
 //!   the entries it has found (up to 1024 per function, at most 128 KiB), so a repeated hit
-//!   takes no lock and writes nothing another thread reads: two threads hit about twice as
-//!   often as one. Any removal (a clear, `ttl`, a failed `validate`) reaches every thread's
+//!   takes no lock and writes nothing another thread reads, and threads do not slow each other
+//!   down. Any removal (a clear, `ttl`, a failed `validate`) reaches every thread's
 //!   view before its next call. The views hold resources weakly, so a removed resource is
 //!   dropped as soon as its last caller lets it go; they hold small encoded data values (up
 //!   to 512 bytes) strongly until the thread next calls that function. A function with

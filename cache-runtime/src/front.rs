@@ -3,14 +3,15 @@
 //! A hit through the shared map takes a shard's read lock, and taking a read lock is a write
 //! to the lock's cache line. Two threads hitting different keys then still trade those lines
 //! back and forth, which is why the map alone scaled to about 1.3× on two cores. So every
-//! thread keeps, per store, a small map from key to a [`Weak`] handle of the value it last
-//! found there, and the store counts its removals in an *epoch*:
+//! thread keeps, per store, a small table from key to what it last found there, and the
+//! store counts its removals in an *epoch*:
 //!
 //! - A hit in the front is valid only while the store's epoch is the one the front was filled
 //!   under. Every removal from the store (clear, `clear_entry`, a ttl sweep, a failed
 //!   `validate`, an undecodable value) bumps the epoch *after* the entry left the map and
-//!   *before* its value is released, so a front never returns a value that a finished removal
-//!   took out, and never one whose `on_release` has run.
+//!   *before* its value is released, so a call that starts after a removal has returned never
+//!   gets the removed value. (A call racing with the removal may, exactly as a caller that
+//!   took its `Arc` from the map just before the removal still holds it.)
 //! - A front is filled only with an entry just found in (or stored into) the map, under the
 //!   epoch read *before* that: a removal racing with the fill bumps the epoch past it.
 //! - Adding entries does not bump the epoch, so a store that only grows keeps its fronts.
@@ -18,7 +19,7 @@
 //!   fronts (a `T` is not kept alive by threads that once read it). Encoded data, which has
 //!   no `Drop` to run, is held strongly (small values only), so that a hit decodes it without
 //!   touching a shared reference count. A front whose epoch is stale is emptied the next time
-//!   its thread uses the store.
+//!   its thread fills it.
 //!
 //! Stores with `max_entries` do not use fronts: every hit of theirs is an LRU use that has to
 //! be recorded in the shared entry anyway.

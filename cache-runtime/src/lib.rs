@@ -7,7 +7,8 @@
 //! - [`key`]: the canonical encoding of a call's arguments into a [`Key`](key::Key).
 //! - [`codec`]: how `#[cache_data]` values are encoded (serde + bincode 2).
 //! - [`DataCache`] and [`ResourceCache`]: one function's cache each, over a shared in-memory
-//!   store with compute-once, ttl and LRU eviction.
+//!   store with compute-once, ttl and LRU eviction, and each thread's front of it that serves
+//!   repeat hits without a lock.
 //! - [`persist`]: `persist = "disk"`: the persistent layer under the memory one, and the
 //!   [`Storage`](persist::Storage) trait behind it.
 //! - [`progress`]: the spinner and the hook that replaces it.
