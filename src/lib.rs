@@ -61,13 +61,14 @@
 //! - **`max_entries`** bounds the cache; the least recently used entry goes first, and a hit
 //!   counts as a use.
 //! - **Hits from many threads.** Besides the shared cache, each thread keeps a small view of
-//!   the entries it has found (up to 1024 per function, at most 128 KiB), so a repeated hit
-//!   takes no lock and writes nothing another thread reads, and threads do not slow each other
-//!   down. Any removal (a clear, `ttl`, a failed `validate`) reaches every thread's
-//!   view before its next call. The views hold resources weakly, so a removed resource is
-//!   dropped as soon as its last caller lets it go; they hold small encoded data values (up
-//!   to 512 bytes) strongly until the thread next calls that function. A function with
-//!   `max_entries` keeps to the shared cache, since each of its hits must be recorded as a use.
+//!   the entries it has found (per function, up to 1024 entries in a table of at most
+//!   128 KiB), so a repeated hit takes no lock and writes no shared memory (a resource hit
+//!   only counts its new `Arc`): threads hitting different keys do not slow each other down.
+//!   Any removal (a clear, `ttl`, a failed `validate`) reaches every thread's view before its
+//!   next call. The views hold resources weakly, so a removed resource is dropped as soon as
+//!   its last caller lets it go; they hold small encoded data values (up to 512 bytes)
+//!   strongly, until the thread next calls that function. A function with `max_entries` keeps
+//!   to the shared cache, since each of its hits must be recorded as a use.
 //! - **Clearing.** Each cached free function `f` gets a companion named `f` (an uninhabited
 //!   `enum`, so it lives in the type namespace and never clashes with the function, and can
 //!   name everything the function can, even inside another function's body) with

@@ -1,4 +1,5 @@
-//! Each thread's front of a store: the hit path that writes no memory another thread reads.
+//! Each thread's front of a store: the hit path that takes no lock and writes no shared memory
+//! (a resource hit still counts its reference to the value, as any `Arc` clone does).
 //!
 //! A hit through the shared map takes a shard's read lock, and taking a read lock is a write
 //! to the lock's cache line. Two threads hitting different keys then still trade those lines
@@ -16,10 +17,10 @@
 //!   epoch read *before* that: a removal racing with the fill bumps the epoch past it.
 //! - Adding entries does not bump the epoch, so a store that only grows keeps its fronts.
 //! - A resource is held weakly: a value that left the store is dropped as it would be without
-//!   fronts (a `T` is not kept alive by threads that once read it). Encoded data, which has
-//!   no `Drop` to run, is held strongly (small values only), so that a hit decodes it without
-//!   touching a shared reference count. A front whose epoch is stale is emptied the next time
-//!   its thread fills it.
+//!   fronts (a `T` is not kept alive by threads that once read it; only its allocation stays
+//!   until their fronts let go). Encoded data, which has no `Drop` to run, is held strongly
+//!   (small values only), so that a hit decodes it without touching a shared reference count.
+//!   A front whose epoch is stale is dropped on its thread's next lookup in that store.
 //!
 //! Stores with `max_entries` do not use fronts: every hit of theirs is an LRU use that has to
 //! be recorded in the shared entry anyway.
@@ -29,9 +30,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::key::{Key, KeyHasherBuilder};
 
-/// How many keys one thread keeps in the front of one store before it starts that front over:
-/// a table of at most 2048 slots of 64 bytes (128 KiB) per thread and function. A thread whose
-/// hot keys are more than this still gets every hit right, some through the shared map.
+/// How many keys one thread keeps in the front of one store: a table of at most 2048 slots of
+/// 64 bytes (128 KiB) per thread and function. Past that, a new key takes the place of the one
+/// in its home slot; a thread with more hot keys than this gets some of its hits from the
+/// shared map.
 const CAPACITY: usize = 1024;
 
 /// A value kind that stores can keep fronts for: what a front holds of a value, and where each
@@ -81,7 +83,10 @@ struct Near<W> {
     stored_at: u64,
 }
 
-/// A store's side of its fronts: its index among stores and its removal epoch.
+/// A store's side of its fronts: its index among stores and its removal epoch. On a cache line
+/// of its own: every front hit reads it, and the store's counters beside it change on every
+/// miss.
+#[repr(align(64))]
 pub(crate) struct Epoch {
     index: usize,
     removals: AtomicU64,
@@ -121,19 +126,36 @@ impl Epoch {
     ) -> Option<R> {
         let current = self.current();
         V::with_fronts(|fronts| {
-            let fronts = fronts.try_borrow().ok()?;
-            let front = fronts.by_store.get(self.index)?.as_ref()?;
-            if front.epoch != current {
-                return None;
+            let stale = {
+                let borrowed = fronts.try_borrow().ok()?;
+                let front = borrowed.by_store.get(self.index)?.as_ref()?;
+                if front.epoch == current {
+                    let near = front.entries.get(key)?;
+                    return f(&near.value, near.stored_at);
+                }
+                true
+            };
+            if stale {
+                self.forget(fronts);
             }
-            let near = front.entries.get(key)?;
-            f(&near.value, near.stored_at)
+            None
         })?
     }
 
-    /// Remembers `value` as `key`'s in the current thread's front, if `epoch` (read
-    /// before the entry was found or stored) is still the front's; a front of an older epoch
-    /// is emptied first.
+    /// Drops the current thread's front of this store, stale since a removal, so that what it
+    /// holds (small data values, strongly) is freed on the thread's next call, not its next fill.
+    #[cold]
+    fn forget<W>(&self, fronts: &RefCell<Fronts<W>>) {
+        if let Ok(mut fronts) = fronts.try_borrow_mut()
+            && let Some(front) = fronts.by_store.get_mut(self.index)
+        {
+            *front = None;
+        }
+    }
+
+    /// Remembers `value` as `key`'s in the current thread's front, if `epoch` (read before the
+    /// entry was found or stored) is not older than the front's; a front of an older epoch is
+    /// emptied first.
     pub(crate) fn fill<V: Shared>(&self, epoch: u64, key: Key, value: &V, stored_at: u64) {
         let Some(near) = value.near() else {
             return;
@@ -149,17 +171,18 @@ impl Epoch {
                 epoch,
                 entries: Table::new(),
             });
-            if front.epoch < epoch || front.entries.len() >= CAPACITY {
+            if epoch < front.epoch {
+                return; // found before a removal this thread has already seen
+            }
+            if front.epoch < epoch {
                 front.entries = Table::new();
                 front.epoch = epoch;
             }
-            if front.epoch == epoch {
-                let near = Near {
-                    value: near,
-                    stored_at,
-                };
-                front.entries.insert(key, near);
-            }
+            let near = Near {
+                value: near,
+                stored_at,
+            };
+            front.entries.insert(key, near);
         });
     }
 }
@@ -192,10 +215,6 @@ impl<W> Table<W> {
         }
     }
 
-    fn len(&self) -> usize {
-        self.len
-    }
-
     #[inline]
     fn get(&self, key: &Key) -> Option<&Near<W>> {
         let mask = self.slots.len().checked_sub(1)?;
@@ -210,17 +229,32 @@ impl<W> Table<W> {
         }
     }
 
+    /// Inserts `key`, or replaces its value. A table that holds [`CAPACITY`] keys takes a new
+    /// one only in place of the key in its home slot (and not at all if that slot is empty):
+    /// the table never gets fuller than half, so every probe still ends at an empty slot.
     fn insert(&mut self, key: Key, near: Near<W>) {
-        if 2 * (self.len + 1) > self.slots.len() {
+        let full = self.len >= CAPACITY;
+        if !full && 2 * (self.len + 1) > self.slots.len() {
             self.grow();
         }
         let mask = self.slots.len() - 1;
-        let mut i = key.fold(&self.seed) as usize & mask;
+        let home = key.fold(&self.seed) as usize & mask;
+        let mut i = home;
         loop {
             let slot = &mut self.slots[i];
             match &slot.near {
-                Some(_) if slot.key != key => i = (i + 1) & mask,
-                Some(_) => break slot.near = Some(near),
+                Some(_) if slot.key == key => break slot.near = Some(near),
+                Some(_) => i = (i + 1) & mask,
+                None if full => {
+                    let home = &mut self.slots[home];
+                    if home.near.is_some() {
+                        *home = Slot {
+                            key,
+                            near: Some(near),
+                        };
+                    }
+                    break;
+                }
                 None => {
                     *slot = Slot {
                         key,
@@ -266,7 +300,8 @@ mod tests {
     #[test]
     fn a_table_finds_every_key_it_holds_and_no_other() {
         let mut table = Table::new();
-        for x in 0..3000 {
+        let half = CAPACITY as u64 / 2;
+        for x in 0..half {
             table.insert(
                 key(x),
                 Near {
@@ -282,16 +317,58 @@ mod tests {
                 },
             );
         }
-        assert_eq!(table.len(), 6000);
-        assert!(table.slots.len() >= 2 * table.len());
-        for x in 0..3000 {
+        assert_eq!(table.len, CAPACITY);
+        assert!(table.slots.len() >= 2 * table.len);
+        for x in 0..half {
             let near = table.get(&key(x)).expect("inserted");
             assert_eq!((near.value, near.stored_at), (x, x + 1));
             assert_eq!(table.get(&long_key(x)).expect("inserted").value, x + 10_000);
         }
-        assert!(table.get(&key(3000)).is_none());
-        assert!(table.get(&long_key(3000)).is_none());
+        assert!(table.get(&key(half)).is_none());
+        assert!(table.get(&long_key(half)).is_none());
         assert!(Table::<u64>::new().get(&key(0)).is_none());
+    }
+
+    #[test]
+    fn a_full_table_replaces_keys_and_never_fills_up() {
+        let mut table = Table::new();
+        let cap = CAPACITY as u64;
+        for x in 0..cap {
+            table.insert(
+                key(x),
+                Near {
+                    value: x,
+                    stored_at: 0,
+                },
+            );
+        }
+        let slots = table.slots.len();
+        let mut taken = 0;
+        for x in cap..8 * cap {
+            table.insert(
+                key(x),
+                Near {
+                    value: x,
+                    stored_at: 0,
+                },
+            );
+            taken += usize::from(table.get(&key(x)).is_some());
+            assert_eq!(table.len, CAPACITY);
+            assert_eq!(table.slots.len(), slots, "no growth past the capacity");
+        }
+        assert!(taken > 0, "new keys do get in");
+        // Never more than half full, so a probe for an absent key ends; every key still found
+        // has its own value, and exactly as many are found as are held.
+        let occupied = table.slots.iter().filter(|s| s.near.is_some()).count();
+        assert_eq!(occupied, CAPACITY);
+        let mut found = 0;
+        for x in 0..9 * cap {
+            if let Some(near) = table.get(&key(x)) {
+                assert_eq!(near.value, x);
+                found += 1;
+            }
+        }
+        assert_eq!(found, CAPACITY);
     }
 
     #[test]
@@ -311,7 +388,7 @@ mod tests {
                 stored_at: 0,
             },
         );
-        assert_eq!(table.len(), 1);
+        assert_eq!(table.len, 1);
         assert_eq!(table.get(&key(1)).expect("inserted").value, "new");
     }
 
@@ -370,19 +447,18 @@ mod tests {
     }
 
     #[test]
-    fn a_full_front_starts_over() {
+    fn a_stale_front_lets_go_of_its_data_on_the_next_lookup() {
         let epoch = Epoch::new();
-        let e = epoch.current();
-        for x in 0..CAPACITY as u64 {
-            epoch.fill(e, key(x), &bytes("v"), 0);
-        }
-        assert!(seen(&epoch, &key(0)).is_some());
-        epoch.fill(e, key(CAPACITY as u64), &bytes("w"), 0);
-        assert_eq!(seen(&epoch, &key(0)), None);
+        let value = bytes("held");
+        epoch.fill(epoch.current(), key(1), &value, 0);
         assert_eq!(
-            seen(&epoch, &key(CAPACITY as u64)).as_deref(),
-            Some(&b"w"[..])
+            Arc::strong_count(&value),
+            2,
+            "the front holds data strongly"
         );
+        epoch.bump();
+        assert_eq!(seen(&epoch, &key(2)), None, "any lookup in the store");
+        assert_eq!(Arc::strong_count(&value), 1, "the stale front is gone");
     }
 
     #[test]

@@ -174,9 +174,11 @@ impl ResourceCache {
         }
         loop {
             match state.store.lookup(key) {
-                Lookup::Hit(held) => match self.accept(&hooks, held.value.clone()) {
-                    Some(value) => return Ok(value),
-                    None => state.store.remove_value(key, held.addr()),
+                Lookup::Hit(held) => match self.accept(&hooks, held.value) {
+                    Ok(value) => return Ok(value),
+                    Err(rejected) => {
+                        state.store.remove_value(key, Arc::as_ptr(&rejected).cast());
+                    }
                 },
                 Lookup::Fresh(value) => match value.value.downcast::<T>() {
                     Ok(value) => return Ok(value),
@@ -212,9 +214,11 @@ impl ResourceCache {
         }
         loop {
             match state.store.lookup_async(key).await {
-                Lookup::Hit(held) => match self.accept(&hooks, held.value.clone()) {
-                    Some(value) => return Ok(value),
-                    None => state.store.remove_value(key, held.addr()),
+                Lookup::Hit(held) => match self.accept(&hooks, held.value) {
+                    Ok(value) => return Ok(value),
+                    Err(rejected) => {
+                        state.store.remove_value(key, Arc::as_ptr(&rejected).cast());
+                    }
                 },
                 Lookup::Fresh(value) => match value.value.downcast::<T>() {
                     Ok(value) => return Ok(value),
@@ -287,34 +291,39 @@ impl ResourceCache {
         key: &Key,
     ) -> Option<Arc<T>> {
         let value = state.store.peek(key, Weak::upgrade)??;
-        let addr = Arc::as_ptr(&value).cast::<()>();
-        let accepted = self.accept(hooks, value);
-        if accepted.is_none() {
-            state.store.remove_value(*key, addr);
+        match self.accept(hooks, value) {
+            Ok(value) => Some(value),
+            Err(rejected) => {
+                // Still held here, so its address names it and nothing else.
+                state
+                    .store
+                    .remove_value(*key, Arc::as_ptr(&rejected).cast());
+                None
+            }
         }
-        accepted
     }
 
-    /// The hit's value if it has type `T` and passes `validate`; a panic in `validate` fails it.
+    /// The hit's value if it has type `T` and passes `validate` (a panic in `validate` fails
+    /// it); otherwise the value, still alive, for the caller to remove by its address.
     #[inline]
     fn accept<T: Resource, V: Fn(&T) -> bool, R>(
         &self,
         hooks: &Hooks<T, V, R>,
         value: Arc<AnyValue>,
-    ) -> Option<Arc<T>> {
-        let value = value.downcast::<T>().ok()?;
+    ) -> Result<Arc<T>, Arc<AnyValue>> {
+        let value = value.downcast::<T>()?;
         let Some(validate) = &hooks.validate else {
-            return Some(value);
+            return Ok(value);
         };
         match catch_unwind(AssertUnwindSafe(|| validate(&value))) {
-            Ok(true) => Some(value),
-            Ok(false) => None,
+            Ok(true) => Ok(value),
+            Ok(false) => Err(value),
             Err(_) => {
                 tracing::warn!(
                     "fncache: `validate` of `{}` panicked; the value is dropped and recomputed",
                     self.id.path
                 );
-                None
+                Err(value)
             }
         }
     }

@@ -215,8 +215,8 @@ impl<V: Shared> Store<V> {
         })
     }
 
-    /// The shared hit path: one shard read lock, no allocation, the clock only if there is a
-    /// ttl. A hit fills the thread's front.
+    /// The shared hit path: one shard read lock, the clock only if there is a ttl. A hit fills
+    /// the thread's front (which may allocate, outside the lock).
     fn find(&self, key: Key) -> Option<Lookup<'_, V>> {
         let epoch = self.epoch.current();
         let slot = self.map.get(&key)?;
@@ -290,9 +290,7 @@ impl<V: Shared> Store<V> {
             0
         };
         let last_used = AtomicU64::new(self.next_tick());
-        if self.has_fronts() {
-            self.epoch.fill(epoch, key, &value, stored_at);
-        }
+        let front_copy = self.has_fronts().then(|| value.clone());
         *slot = Slot::Ready(Ready {
             value,
             id,
@@ -303,6 +301,9 @@ impl<V: Shared> Store<V> {
         // never takes the count below zero.
         self.ready.fetch_add(1, Ordering::Relaxed);
         drop(slot);
+        if let Some(value) = front_copy {
+            self.epoch.fill(epoch, key, &value, stored_at);
+        }
         if let Some(ttl) = self.limits.ttl {
             self.expire(ttl, Some((stored_at, key, id)));
         }

@@ -17,9 +17,11 @@
 //! does not describe itself). The tests in `codec.rs` check that it reads exactly what
 //! bincode's own decoder reads, and rejects what bincode rejects.
 //!
-//! It never allocates more than the input could hold: strings and byte strings are borrowed
-//! from the input (so a length past its end is an error) before they are copied, and the
-//! capacity hinted for a sequence or map is at most the bytes left.
+//! No length read from the input makes it allocate more than the input holds: strings and
+//! byte strings are borrowed from the input (so a length past its end is an error) before they
+//! are copied, and the capacity hinted for a sequence or map is at most the bytes left. Items
+//! that take no bytes (a `Vec<()>`) are still produced one by one up to the stated length, as
+//! bincode does; nesting depth is not limited either.
 
 use std::fmt;
 
