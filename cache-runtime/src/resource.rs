@@ -305,16 +305,25 @@ impl ResourceCache {
 
     /// The hit's value if it has type `T` and passes `validate` (a panic in `validate` fails
     /// it); otherwise the value, still alive, for the caller to remove by its address.
-    #[inline]
+    #[inline(always)]
     fn accept<T: Resource, V: Fn(&T) -> bool, R>(
         &self,
         hooks: &Hooks<T, V, R>,
         value: Arc<AnyValue>,
     ) -> Result<Arc<T>, Arc<AnyValue>> {
         let value = value.downcast::<T>()?;
-        let Some(validate) = &hooks.validate else {
-            return Ok(value);
-        };
+        match &hooks.validate {
+            None => Ok(value),
+            Some(validate) => self.validated(validate, value),
+        }
+    }
+
+    /// Runs `validate` on a hit, out of the hit path of functions without it.
+    fn validated<T: Resource>(
+        &self,
+        validate: impl Fn(&T) -> bool,
+        value: Arc<T>,
+    ) -> Result<Arc<T>, Arc<AnyValue>> {
         match catch_unwind(AssertUnwindSafe(|| validate(&value))) {
             Ok(true) => Ok(value),
             Ok(false) => Err(value),
