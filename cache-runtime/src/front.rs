@@ -201,6 +201,9 @@ struct Table<W> {
     seed: KeyHasherBuilder,
 }
 
+/// One cache line exactly: aligned, so that no slot straddles two lines (a table from the
+/// allocator is only 16-byte aligned, and slots straddling lines made a probe two misses).
+#[repr(align(64))]
 struct Slot<W> {
     key: Key,
     near: Option<Near<W>>,
@@ -372,6 +375,24 @@ mod tests {
             }
         }
         assert_eq!(found, CAPACITY);
+    }
+
+    #[test]
+    fn a_slot_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Slot<Arc<[u8]>>>(), 64);
+        assert_eq!(
+            std::mem::size_of::<Slot<std::sync::Weak<dyn std::any::Any>>>(),
+            64
+        );
+        let mut table = Table::new();
+        table.insert(
+            key(1),
+            Near {
+                value: 1u64,
+                stored_at: 0,
+            },
+        );
+        assert_eq!(table.slots.as_ptr() as usize % 64, 0);
     }
 
     #[test]
