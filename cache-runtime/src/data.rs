@@ -29,11 +29,6 @@ impl Shared for Arc<[u8]> {
         (self.len() <= FRONT_MAX_BYTES).then(|| self.clone())
     }
 
-    #[inline]
-    fn upgrade(near: &Self::Near) -> Option<Self> {
-        Some(near.clone())
-    }
-
     fn addr(&self) -> *const () {
         Arc::as_ptr(self).cast()
     }

@@ -45,9 +45,6 @@ pub(crate) trait Shared: Clone {
     /// What to keep in fronts for this value, or `None` to keep it out of them.
     fn near(&self) -> Option<Self::Near>;
 
-    /// The value behind `near`, if it is still alive. What is returned only ever serves a hit.
-    fn upgrade(near: &Self::Near) -> Option<Self>;
-
     /// Where the value lives: what a front hit that must remove its entry (a failed `validate`,
     /// a value that does not decode) names it by, as fronts keep no entry ids.
     fn addr(&self) -> *const ();

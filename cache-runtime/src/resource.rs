@@ -37,15 +37,6 @@ impl Shared for Held {
         Some(Arc::downgrade(&self.value))
     }
 
-    /// A hit needs the value only: `release` goes with the stored entry, never with a hit.
-    #[inline]
-    fn upgrade(near: &Self::Near) -> Option<Self> {
-        Some(Held {
-            value: near.upgrade()?,
-            release: None,
-        })
-    }
-
     fn addr(&self) -> *const () {
         Arc::as_ptr(&self.value).cast()
     }

@@ -136,18 +136,11 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    /// Finds `key`'s value, waits for it (blocking the thread), or makes the caller compute it.
-    #[inline]
-    pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
-        match self.find_near(&key) {
-            Some(hit) => hit,
-            None => self.lookup_slow(key),
-        }
-    }
-
-    /// Everything but a front hit, out of line so that the hit path inlines into its caller.
+    /// Finds `key`'s value in the shared map, waits for it (blocking the thread), or makes the
+    /// caller compute it. Callers look in the thread's front first ([`peek`](Self::peek)), so
+    /// this is everything but the fastest hit, kept out of line.
     #[inline(never)]
-    fn lookup_slow(&self, key: Key) -> Lookup<'_, V> {
+    pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
         if key.is_uncacheable() {
             return Lookup::Bypass;
         }
@@ -171,9 +164,6 @@ impl<V: Shared> Store<V> {
     /// Like [`lookup`](Self::lookup), but waits for another caller's computation without
     /// blocking the thread. Returns [`Lookup::Bypass`] only for an uncacheable key.
     pub(crate) async fn lookup_async(&self, key: Key) -> Lookup<'_, V> {
-        if let Some(hit) = self.find_near(&key) {
-            return hit;
-        }
         if key.is_uncacheable() {
             return Lookup::Bypass;
         }
@@ -193,16 +183,10 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    /// The hit path: the current thread's front of the store, no lock, no shared write, the
-    /// clock only if there is a ttl. (An uncacheable key is never in a front.)
-    #[inline]
-    fn find_near(&self, key: &Key) -> Option<Lookup<'_, V>> {
-        self.peek(key, |near| V::upgrade(near).map(Lookup::Hit))?
-    }
-
     /// Runs `f` on what the current thread's front holds of `key`'s value (see
-    /// [`crate::front`]): the fastest hit, which leaves it to `f` whether to clone or upgrade
-    /// the value. A value that turns out unusable is removed with [`remove_value`](Self::remove_value).
+    /// [`crate::front`]): the hit path, with no lock and no shared write, the clock only if
+    /// there is a ttl, leaving it to `f` whether to clone, upgrade or decode the value. A value
+    /// that turns out unusable is removed with [`remove_value`](Self::remove_value).
     ///
     /// `f` may look up other keys; what they find is not remembered in the front.
     #[inline]

@@ -362,7 +362,17 @@ struct Items<'a, 'de> {
     len: usize,
 }
 
-impl Items<'_, '_> {
+impl<'de> Items<'_, 'de> {
+    /// The next item (a map's next key), or `None` after the last.
+    #[inline]
+    fn next<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Error> {
+        if self.len == 0 {
+            return Ok(None);
+        }
+        self.len -= 1;
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+
     /// A capacity hint no larger than the bytes left: every item takes at least one byte,
     /// except zero-sized ones, for which no capacity is allocated anyway.
     fn hint(&self) -> Option<usize> {
@@ -378,11 +388,7 @@ impl<'de> SeqAccess<'de> for Items<'_, 'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Error> {
-        if self.len == 0 {
-            return Ok(None);
-        }
-        self.len -= 1;
-        seed.deserialize(&mut *self.reader).map(Some)
+        self.next(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -398,11 +404,7 @@ impl<'de> MapAccess<'de> for Items<'_, 'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        if self.len == 0 {
-            return Ok(None);
-        }
-        self.len -= 1;
-        seed.deserialize(&mut *self.reader).map(Some)
+        self.next(seed)
     }
 
     #[inline]
