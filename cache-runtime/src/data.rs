@@ -108,7 +108,7 @@ impl DataCache {
             Lookup::Fresh(value) => (value, false),
             Lookup::Compute(ticket) => {
                 let generation = state.disk.as_ref().map(Persisted::generation);
-                let ticket = match load(state, key, ticket) {
+                let ticket = match load(state, key, ticket, generation) {
                     Ok(value) => return Ok(value),
                     Err(ticket) => ticket,
                 };
@@ -155,11 +155,12 @@ impl DataCache {
             Lookup::Fresh(value) => (value, false),
             Lookup::Compute(ticket) => {
                 let generation = state.disk.as_ref().map(Persisted::generation);
-                let ticket = match load(state, key, ticket) {
+                let ticket = match load(state, key, ticket, generation) {
                     Ok(value) => return Ok(value),
                     Err(ticket) => ticket,
                 };
-                let value = progress::run_async(self.id.name(), &state.spinner, compute()).await?;
+                let computing = progress::run_async(self.id.name(), &state.spinner, compute());
+                let value = ticket.computing(computing).await?;
                 self.store(state, key, ticket, &value, generation);
                 return Ok(value);
             }
@@ -259,27 +260,32 @@ impl DataCache {
     }
 
     /// Drops every entry, persisted ones included (of every version of the function's code).
+    ///
+    /// The persistent layer is cleared first, then memory: a miss racing with the clear may
+    /// read an old record into memory only before memory is cleared, and a miss after that
+    /// finds the persistent layer empty. So no call that starts after `clear` returned sees a
+    /// value from before it (computations still running are stored in neither layer).
     pub fn clear(&'static self) {
         match self.state.get() {
             Some(state) => {
-                state.store.clear();
                 if let Some(disk) = &state.disk {
                     disk.clear();
                 }
+                state.store.clear();
             }
             // Not used in this process: whether it persists is not known, but its files may be there.
             None => persist::forget_function(&self.id),
         }
     }
 
-    /// Drops the entry for `key`, persisted or not.
+    /// Drops the entry for `key`, persisted or not, in the same order as [`clear`](Self::clear).
     pub fn clear_entry(&'static self, key: Key) {
         match self.state.get() {
             Some(state) => {
-                state.store.clear_entry(key);
                 if let Some(disk) = &state.disk {
                     disk.clear_entry(key);
                 }
+                state.store.clear_entry(key);
             }
             None => persist::forget_entry(&self.id, key),
         }
@@ -317,14 +323,27 @@ impl DataCache {
 
 /// On a memory miss, the persisted value of `key`: it refills memory (as old as it is on disk,
 /// so its ttl is not extended) and is returned. Without one, the ticket goes back to compute.
+///
+/// A record read while a clear ran is returned (the call began before the clear returned) but
+/// does not refill memory: the generation it was read under is checked as a save checks it.
+/// (The order of [`DataCache::clear`] already keeps it out of memory; this keeps it out
+/// whatever the order of the layers.)
 fn load<'s, T: CacheData>(
     state: &'s State,
     key: Key,
     ticket: Ticket<'s, Arc<[u8]>>,
+    generation: Option<u64>,
 ) -> Result<T, Ticket<'s, Arc<[u8]>>> {
-    match state.disk.as_ref().and_then(|disk| disk.load::<T>(key)) {
-        Some(loaded) => {
+    let Some(disk) = &state.disk else {
+        return Err(ticket);
+    };
+    match disk.load::<T>(key) {
+        Some(loaded) if Some(disk.generation()) == generation => {
             ticket.fulfil_aged(loaded.record, loaded.age);
+            Ok(loaded.value)
+        }
+        Some(loaded) => {
+            drop(ticket);
             Ok(loaded.value)
         }
         None => Err(ticket),

@@ -167,9 +167,7 @@ impl ResourceCache {
             match state.store.lookup(key) {
                 Lookup::Hit(held) => match self.accept(&hooks, held.value) {
                     Ok(value) => return Ok(value),
-                    Err(rejected) => {
-                        state.store.remove_value(key, Arc::as_ptr(&rejected).cast());
-                    }
+                    Err(rejected) => state.remove_rejected(key, rejected),
                 },
                 Lookup::Fresh(value) => match value.value.downcast::<T>() {
                     Ok(value) => return Ok(value),
@@ -207,17 +205,15 @@ impl ResourceCache {
             match state.store.lookup_async(key).await {
                 Lookup::Hit(held) => match self.accept(&hooks, held.value) {
                     Ok(value) => return Ok(value),
-                    Err(rejected) => {
-                        state.store.remove_value(key, Arc::as_ptr(&rejected).cast());
-                    }
+                    Err(rejected) => state.remove_rejected(key, rejected),
                 },
                 Lookup::Fresh(value) => match value.value.downcast::<T>() {
                     Ok(value) => return Ok(value),
                     Err(_) => return compute().await.map(Arc::new),
                 },
                 Lookup::Compute(ticket) => {
-                    let value =
-                        progress::run_async(self.id.name(), &state.spinner, compute()).await?;
+                    let computing = progress::run_async(self.id.name(), &state.spinner, compute());
+                    let value = ticket.computing(computing).await?;
                     let value = Arc::new(value);
                     ticket.fulfil(held(&value, hooks.on_release));
                     return Ok(value);
@@ -285,10 +281,7 @@ impl ResourceCache {
         match self.accept(hooks, value) {
             Ok(value) => Some(value),
             Err(rejected) => {
-                // Still held here, so its address names it and nothing else.
-                state
-                    .store
-                    .remove_value(*key, Arc::as_ptr(&rejected).cast());
+                state.remove_rejected(*key, rejected);
                 None
             }
         }
@@ -343,6 +336,16 @@ impl ResourceCache {
                 spinner: options.spinner(&self.id),
             }
         })
+    }
+}
+
+impl State {
+    /// Removes a hit that failed `validate` (or had another type) from the store, then lets
+    /// go of the caller's handle on it, which may be the last one (its `Drop` then runs here,
+    /// a panic in it caught). Still held until then, so its address names it and nothing else.
+    fn remove_rejected(&self, key: Key, rejected: Arc<AnyValue>) {
+        self.store.remove_value(key, Arc::as_ptr(&rejected).cast());
+        self.store.let_go(rejected);
     }
 }
 

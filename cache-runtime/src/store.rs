@@ -4,17 +4,23 @@
 //! caller already computing it, or hands out a [`Ticket`] that makes the caller the one who
 //! computes. No lock is held while a value is computed, so the function may call other cached
 //! functions, or itself with other arguments.
+//!
+//! No user code runs while a caller holds a key: values that leave the store (evicted, expired,
+//! cleared, failing `validate`) are handed to `on_release` and dropped only after the waiters of
+//! the key being stored were woken, and outside every lock, with a panic in either caught and
+//! logged. So an `on_release` or a `Drop` may call any cached function, this one included.
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
+use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry as MapEntry;
 
 use crate::clock;
-use crate::flight::Flight;
+use crate::flight::{Computing, Flight, Owner, Wait};
 use crate::front::{Epoch, Shared};
 use crate::key::{Key, KeyHasherBuilder};
 
@@ -39,8 +45,11 @@ pub(crate) struct Store<V> {
     /// Serializes evictions so that two racing inserts evict one entry each, not two.
     evicting: Mutex<()>,
     /// Stored entries in the order they expire (ttl is the same for all), when ttl is set.
-    expiry: Mutex<VecDeque<(u64, Key, u64)>>,
+    /// Every removal takes its entry's item out, so it never holds more than the store.
+    expiry: Mutex<BTreeMap<Due, Key>>,
     on_release: Option<Release<V>>,
+    /// Whether a panic of `on_release` or of a value's `Drop` was logged as a warning yet.
+    release_panicked: AtomicBool,
     /// The removal epoch that every thread's front of this store checks, see [`crate::front`].
     epoch: Epoch,
 }
@@ -48,6 +57,14 @@ pub(crate) struct Store<V> {
 enum Slot<V> {
     Ready(Ready<V>),
     Pending(Arc<Flight<V>>),
+}
+
+/// When an entry falls due: its time stored, then its id (unique, so two entries stored at
+/// the same instant are two items).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    stored_at: u64,
+    id: u64,
 }
 
 struct Ready<V> {
@@ -66,9 +83,9 @@ pub(crate) enum Lookup<'s, V: Shared> {
     Fresh(V),
     /// Nothing usable: the caller computes and hands the value to the ticket.
     Compute(Ticket<'s, V>),
-    /// Compute, and store nothing: a recursive call with the key its own thread is computing
-    /// (computing it again is what the plain function would do), or a key whose arguments
-    /// failed to serialize.
+    /// Compute, and store nothing: a recursive call with the key its own computation holds
+    /// (computing it again is what the plain function would do), a call that would wait in a
+    /// circle of threads (see [`crate::flight`]), or a key whose arguments failed to serialize.
     Bypass,
 }
 
@@ -89,11 +106,21 @@ impl<V: Shared> Ticket<'_, V> {
 
     /// Like [`fulfil`](Self::fulfil) for a value that was stored `age` clock nanoseconds ago
     /// elsewhere (on disk): its ttl has that much less to run.
+    ///
+    /// The waiters are woken before the values this store let go of meanwhile are released.
     pub(crate) fn fulfil_aged(mut self, value: V, age: u64) {
         self.settled = true;
-        self.store
+        let let_go = self
+            .store
             .fulfil(self.key, &self.flight, value.clone(), age);
         self.flight.finish(value);
+        self.store.release_all(let_go);
+    }
+
+    /// Runs an `async` computation of this ticket's key, so that a call with the same key
+    /// from inside it computes without the cache rather than waiting for itself.
+    pub(crate) fn computing<F: Future>(&self, future: F) -> Computing<F> {
+        Computing::new(&self.flight, future)
     }
 }
 
@@ -117,8 +144,10 @@ impl<V> Flight<V> {
 /// What the slow path decided while it held the map's lock.
 enum Step<V> {
     Hit(V),
-    Own(Arc<Flight<V>>, Option<V>),
+    Own(Arc<Flight<V>>),
     Wait(Arc<Flight<V>>),
+    /// The entry had expired and was taken out: release it (holding nothing) and look again.
+    Expired(V),
 }
 
 impl<V: Shared> Store<V> {
@@ -130,8 +159,9 @@ impl<V: Shared> Store<V> {
             tick: AtomicU64::new(0),
             evicting: Mutex::new(()),
             limits,
-            expiry: Mutex::new(VecDeque::new()),
+            expiry: Mutex::new(BTreeMap::new()),
             on_release,
+            release_panicked: AtomicBool::new(false),
             epoch: Epoch::new(),
         }
     }
@@ -148,21 +178,21 @@ impl<V: Shared> Store<V> {
             return hit;
         }
         loop {
-            match self.claim(key, true) {
+            match self.claim(key, Owner::this_thread()) {
                 Step::Hit(value) => return Lookup::Hit(value),
-                Step::Own(flight, expired) => return self.ticket(key, flight, expired),
-                Step::Wait(flight) if flight.is_owned_by_current_thread() => return Lookup::Bypass,
-                Step::Wait(flight) => {
-                    if let Some(value) = flight.wait() {
-                        return Lookup::Fresh(value);
-                    }
-                }
+                Step::Own(flight) => return self.ticket(key, flight),
+                Step::Expired(value) => self.release(value),
+                Step::Wait(flight) => match flight.wait() {
+                    Wait::Settled(Some(value)) => return Lookup::Fresh(value),
+                    Wait::Settled(None) => {}
+                    Wait::Cycle => return Lookup::Bypass,
+                },
             }
         }
     }
 
     /// Like [`lookup`](Self::lookup), but waits for another caller's computation without
-    /// blocking the thread. Returns [`Lookup::Bypass`] only for an uncacheable key.
+    /// blocking the thread.
     pub(crate) async fn lookup_async(&self, key: Key) -> Lookup<'_, V> {
         if key.is_uncacheable() {
             return Lookup::Bypass;
@@ -171,9 +201,11 @@ impl<V: Shared> Store<V> {
             return hit;
         }
         loop {
-            match self.claim(key, false) {
+            match self.claim(key, Owner::Task) {
                 Step::Hit(value) => return Lookup::Hit(value),
-                Step::Own(flight, expired) => return self.ticket(key, flight, expired),
+                Step::Own(flight) => return self.ticket(key, flight),
+                Step::Expired(value) => self.release(value),
+                Step::Wait(flight) if flight.is_computed_here() => return Lookup::Bypass,
                 Step::Wait(flight) => {
                     if let Some(value) = flight.wait_async().await {
                         return Lookup::Fresh(value);
@@ -219,37 +251,32 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    /// Under the key's lock: takes a value, joins the computation in flight, or starts one.
-    fn claim(&self, key: Key, sync: bool) -> Step<V> {
+    /// Under the key's lock: takes a value, joins the computation in flight, starts one, or
+    /// takes out an expired entry.
+    fn claim(&self, key: Key, owner: Owner) -> Step<V> {
         match self.map.entry(key) {
-            MapEntry::Occupied(mut occupied) => match occupied.get() {
+            MapEntry::Occupied(occupied) => match occupied.get() {
                 Slot::Ready(entry) if !self.is_expired(entry) => {
                     self.touch(entry);
                     Step::Hit(entry.value.clone())
                 }
                 Slot::Ready(_) => {
-                    let flight = Arc::new(Flight::new(sync));
-                    let Slot::Ready(old) = occupied.insert(Slot::Pending(flight.clone())) else {
+                    let Slot::Ready(old) = occupied.remove() else {
                         unreachable!("the slot was ready a moment ago, under the same lock")
                     };
-                    self.ready.fetch_sub(1, Ordering::Relaxed);
-                    self.epoch.bump();
-                    Step::Own(flight, Some(old.value))
+                    Step::Expired(self.forget(old))
                 }
                 Slot::Pending(flight) => Step::Wait(flight.clone()),
             },
             MapEntry::Vacant(vacant) => {
-                let flight = Arc::new(Flight::new(sync));
+                let flight = Arc::new(Flight::new(owner));
                 vacant.insert(Slot::Pending(flight.clone()));
-                Step::Own(flight, None)
+                Step::Own(flight)
             }
         }
     }
 
-    fn ticket(&self, key: Key, flight: Arc<Flight<V>>, expired: Option<V>) -> Lookup<'_, V> {
-        if let Some(value) = expired {
-            self.release(value);
-        }
+    fn ticket(&self, key: Key, flight: Arc<Flight<V>>) -> Lookup<'_, V> {
         Lookup::Compute(Ticket {
             store: self,
             key,
@@ -258,12 +285,15 @@ impl<V: Shared> Store<V> {
         })
     }
 
-    fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V, age: u64) {
+    /// Stores the value of `flight` for `key`; returns what that made the store let go of
+    /// (evicted or expired entries), for the caller to release once it woke the waiters.
+    #[must_use]
+    fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V, age: u64) -> Vec<V> {
         let Some(mut slot) = self.map.get_mut(&key) else {
-            return;
+            return Vec::new();
         };
         if !flight.is(&slot) {
-            return; // cleared while computing: the caller gets its value, the store does not
+            return Vec::new(); // cleared while computing: the caller gets its value, the store does not
         }
         // Read under the slot's lock: a removal of this entry comes after, and bumps past it.
         let epoch = self.epoch.current();
@@ -284,16 +314,23 @@ impl<V: Shared> Store<V> {
         // Counted before the slot is unlocked, so that a removal, which can only see it after,
         // never takes the count below zero.
         self.ready.fetch_add(1, Ordering::Relaxed);
+        if self.limits.ttl.is_some() {
+            // Also under the slot's lock: a removal of the entry, which takes its item out,
+            // comes after the item is in.
+            lock(&self.expiry).insert(Due { stored_at, id }, key);
+        }
         drop(slot);
         if let Some(value) = front_copy {
             self.epoch.fill(epoch, key, &value, stored_at);
         }
+        let mut let_go = Vec::new();
         if let Some(ttl) = self.limits.ttl {
-            self.expire(ttl, Some((stored_at, key, id)));
+            self.sweep_expired(ttl, &mut let_go);
         }
         if let Some(max) = self.limits.max_entries {
-            self.evict_beyond(max);
+            self.evict_beyond(max, &mut let_go);
         }
+        let_go
     }
 
     /// Removes `key`'s entry if it still holds the value at `addr` ([`Shared::addr`]): a hit
@@ -304,44 +341,50 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    /// Removes the entry `id` of `key` if it is still there (an expired one).
-    fn remove_entry(&self, key: Key, id: u64) {
-        if let Some(value) = self.take_ready(key, |entry| entry.id == id) {
-            self.release(value);
-        }
-    }
-
     /// Removes whatever `key` holds; a computation in flight for it will not be stored.
     pub(crate) fn clear_entry(&self, key: Key) {
         if let Some((_, Slot::Ready(entry))) = self.map.remove(&key) {
-            self.ready.fetch_sub(1, Ordering::Relaxed);
-            self.epoch.bump();
-            self.release(entry.value);
+            let value = self.forget(entry);
+            self.release(value);
         }
     }
 
     /// Removes everything; computations in flight will not be stored.
     pub(crate) fn clear(&self) {
-        // The expiry queue first: an entry stored while the map is being cleared then keeps
-        // its queue item (stored after this), so it is still swept when it expires.
-        lock(&self.expiry).clear();
         let mut removed = Vec::new();
         self.map.retain(|_, slot| {
             if let Slot::Ready(entry) = slot {
-                removed.push(entry.value.clone());
+                removed.push((
+                    entry.value.clone(),
+                    Due {
+                        stored_at: entry.stored_at,
+                        id: entry.id,
+                    },
+                ));
             }
             false
         });
         self.ready.fetch_sub(removed.len(), Ordering::Relaxed);
         self.epoch.bump();
-        for value in removed {
-            self.release(value);
+        if self.limits.ttl.is_some() {
+            let mut expiry = lock(&self.expiry);
+            for (_, due) in &removed {
+                expiry.remove(due);
+            }
         }
+        self.release_all(removed.into_iter().map(|(value, _)| value).collect());
     }
 
     /// How many values the store holds.
     pub(crate) fn len(&self) -> usize {
         self.ready.load(Ordering::Relaxed)
+    }
+
+    /// How many entries the expiry bookkeeping holds (at most [`len`](Self::len), give or take
+    /// the entries being stored or removed right now).
+    #[cfg(test)]
+    fn expiry_len(&self) -> usize {
+        lock(&self.expiry).len()
     }
 
     /// Whether hits may be served from fronts: not with `max_entries`, whose hits are uses.
@@ -377,28 +420,23 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    /// Records a new entry's expiry and removes every entry whose ttl has run out, so that a
-    /// cache whose keys never repeat still holds no more than one ttl's worth of writes.
-    fn expire(&self, ttl: u64, new: Option<(u64, Key, u64)>) {
+    /// Removes every entry whose ttl has run out, so that a cache whose keys never repeat
+    /// still holds no more than one ttl's worth of writes.
+    fn sweep_expired(&self, ttl: u64, let_go: &mut Vec<V>) {
         let now = clock::now();
         let mut due = Vec::new();
         {
-            let mut queue = lock(&self.expiry);
-            if let Some(entry) = new {
-                // In stored order: an entry loaded from disk may be older than the last one.
-                let at = queue.partition_point(|&(stored_at, _, _)| stored_at <= entry.0);
-                queue.insert(at, entry);
-            }
-            while let Some(&(stored_at, key, id)) = queue.front() {
-                if now.saturating_sub(stored_at) < ttl {
+            let mut expiry = lock(&self.expiry);
+            while let Some(entry) = expiry.first_entry() {
+                if now.saturating_sub(entry.key().stored_at) < ttl {
                     break;
                 }
-                queue.pop_front();
+                let (Due { id, .. }, key) = entry.remove_entry();
                 due.push((key, id));
             }
         }
         for (key, id) in due {
-            self.remove_entry(key, id);
+            let_go.extend(self.take_ready(key, |entry| entry.id == id));
         }
     }
 
@@ -406,34 +444,28 @@ impl<V: Shared> Store<V> {
     ///
     /// This scans the store, O(entries) per eviction: it happens only on a miss, which runs the
     /// (slow) function anyway, and keeps the hit path free of any shared LRU list.
-    fn evict_beyond(&self, max: usize) {
-        let mut evicted = Vec::new();
-        {
-            let _one_at_a_time = lock(&self.evicting);
-            while self.len() > max {
-                let victim = self
-                    .map
-                    .iter()
-                    .filter_map(|item| match item.value() {
-                        Slot::Ready(entry) => Some((
-                            entry.last_used.load(Ordering::Relaxed),
-                            *item.key(),
-                            entry.id,
-                        )),
-                        Slot::Pending(_) => None,
-                    })
-                    .min_by_key(|&(last_used, _, _)| last_used);
-                let Some((_, key, id)) = victim else { break };
-                evicted.extend(self.take_ready(key, |entry| entry.id == id));
-            }
-        }
-        for value in evicted {
-            self.release(value);
+    fn evict_beyond(&self, max: usize, let_go: &mut Vec<V>) {
+        let _one_at_a_time = lock(&self.evicting);
+        while self.len() > max {
+            let victim = self
+                .map
+                .iter()
+                .filter_map(|item| match item.value() {
+                    Slot::Ready(entry) => Some((
+                        entry.last_used.load(Ordering::Relaxed),
+                        *item.key(),
+                        entry.id,
+                    )),
+                    Slot::Pending(_) => None,
+                })
+                .min_by_key(|&(last_used, _, _)| last_used);
+            let Some((_, key, id)) = victim else { break };
+            let_go.extend(self.take_ready(key, |entry| entry.id == id));
         }
     }
 
     /// Takes `key`'s stored entry out of the map if `which` says it is the one meant (a newer
-    /// entry under the same key is left alone), and invalidates every front.
+    /// entry under the same key is left alone).
     fn take_ready(&self, key: Key, which: impl FnOnce(&Ready<V>) -> bool) -> Option<V> {
         let removed = self
             .map
@@ -441,22 +473,126 @@ impl<V: Shared> Store<V> {
         let Some((_, Slot::Ready(entry))) = removed else {
             return None;
         };
-        self.ready.fetch_sub(1, Ordering::Relaxed);
-        self.epoch.bump();
-        Some(entry.value)
+        Some(self.forget(entry))
     }
 
-    /// Hands a value that left the store to `on_release`, outside every lock. A panic there is
-    /// logged and contained: the store stays consistent and the caller's call still succeeds.
-    fn release(&self, value: V) {
+    /// The bookkeeping of an entry that just left the map: the count, its expiry item, and
+    /// every front's view of it. Returns its value, to be released.
+    fn forget(&self, entry: Ready<V>) -> V {
+        self.ready.fetch_sub(1, Ordering::Relaxed);
+        if self.limits.ttl.is_some() {
+            lock(&self.expiry).remove(&Due {
+                stored_at: entry.stored_at,
+                id: entry.id,
+            });
+        }
+        self.epoch.bump();
+        entry.value
+    }
+
+    fn release_all(&self, values: Vec<V>) {
+        for value in values {
+            self.release(value);
+        }
+    }
+
+    /// Hands a value that left the store to `on_release`, then drops it, outside every lock.
+    /// A panic in either is caught and logged (a warning the first time, then quietly): the
+    /// store stays consistent and the caller's call still succeeds.
+    pub(crate) fn release(&self, value: V) {
         if let Some(on_release) = &self.on_release
             && catch_unwind(AssertUnwindSafe(|| on_release(&value))).is_err()
         {
-            tracing::warn!("fncache: `on_release` panicked; the value was dropped all the same");
+            self.release_panicked("`on_release` panicked; the value was dropped all the same");
+        }
+        self.let_go(value);
+    }
+
+    /// Drops a value the cache no longer holds (the value's `Drop` may run here), catching a
+    /// panic of that `Drop`.
+    pub(crate) fn let_go<T>(&self, value: T) {
+        if catch_unwind(AssertUnwindSafe(move || drop(value))).is_err() {
+            self.release_panicked("dropping a value it let go of panicked");
+        }
+    }
+
+    #[cold]
+    fn release_panicked(&self, what: &str) {
+        if self.release_panicked.swap(true, Ordering::Relaxed) {
+            tracing::debug!("fncache: {what}");
+        } else {
+            tracing::warn!("fncache: {what} (logged once per function)");
         }
     }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::KeyWriter;
+
+    const DAY: u64 = 86_400 * 1_000_000_000;
+
+    fn key(i: u64) -> Key {
+        KeyWriter::new().arg(&i).finish()
+    }
+
+    fn store(ttl: Option<u64>, max_entries: Option<usize>) -> Store<Arc<[u8]>> {
+        Store::new(Limits { ttl, max_entries }, None)
+    }
+
+    fn compute(store: &Store<Arc<[u8]>>, i: u64) {
+        match store.lookup(key(i)) {
+            Lookup::Compute(ticket) => ticket.fulfil(Arc::from(&i.to_le_bytes()[..])),
+            _ => panic!("key {i} was expected to be a miss"),
+        }
+    }
+
+    #[test]
+    fn expiry_bookkeeping_stays_bounded_when_max_entries_evicts() {
+        let store = store(Some(DAY), Some(10));
+        for i in 0..100_000 {
+            compute(&store, i);
+        }
+        assert_eq!(store.len(), 10);
+        assert_eq!(store.expiry_len(), 10);
+    }
+
+    #[test]
+    fn expiry_bookkeeping_stays_bounded_under_clear_entry() {
+        let store = store(Some(DAY), None);
+        for i in 0..10_000 {
+            compute(&store, i);
+            store.clear_entry(key(i));
+        }
+        assert_eq!((store.len(), store.expiry_len()), (0, 0));
+    }
+
+    #[test]
+    fn expiry_bookkeeping_stays_bounded_under_failed_validation() {
+        let store = store(Some(DAY), None);
+        for i in 0..10_000 {
+            compute(&store, 0);
+            let Lookup::Hit(value) = store.lookup(key(0)) else {
+                panic!("a hit was expected in round {i}");
+            };
+            store.remove_value(key(0), value.addr());
+        }
+        assert_eq!((store.len(), store.expiry_len()), (0, 0));
+    }
+
+    #[test]
+    fn expiry_bookkeeping_follows_a_clear() {
+        let store = store(Some(DAY), None);
+        for i in 0..1_000 {
+            compute(&store, i);
+        }
+        assert_eq!(store.expiry_len(), 1_000);
+        store.clear();
+        assert_eq!((store.len(), store.expiry_len()), (0, 0));
+    }
 }
