@@ -43,7 +43,14 @@ impl Gate {
         }
     }
 
-    /// Blocks until at least `n` bodies have called [`pass`](Self::pass).
+    /// Records that a body arrived, without waiting for the gate.
+    pub fn arrive(&self) {
+        lock(&self.state).entered += 1;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until at least `n` bodies have called [`pass`](Self::pass) or
+    /// [`arrive`](Self::arrive).
     pub fn wait_entered(&self, n: usize) {
         let mut state = lock(&self.state);
         while state.entered < n {
