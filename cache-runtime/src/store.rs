@@ -342,10 +342,18 @@ impl<V: Shared> Store<V> {
     }
 
     /// Removes whatever `key` holds; a computation in flight for it will not be stored.
+    ///
+    /// Bumps the epoch even when the map held nothing for `key`: a [`clear`](Self::clear)
+    /// running on another thread may have taken the entry out and not bumped yet (it bumps
+    /// once, after its sweep), and a call that starts after this returns must not find the
+    /// removed value in its front.
     pub(crate) fn clear_entry(&self, key: Key) {
-        if let Some((_, Slot::Ready(entry))) = self.map.remove(&key) {
-            let value = self.forget(entry);
-            self.release(value);
+        match self.map.remove(&key) {
+            Some((_, Slot::Ready(entry))) => {
+                let value = self.forget(entry);
+                self.release(value);
+            }
+            _ => self.epoch.bump(),
         }
     }
 
@@ -583,6 +591,29 @@ mod tests {
             store.remove_value(key(0), value.addr());
         }
         assert_eq!((store.len(), store.expiry_len()), (0, 0));
+    }
+
+    fn front_sees(store: &Store<Arc<[u8]>>, i: u64) -> bool {
+        store.peek(&key(i), |_| ()).is_some()
+    }
+
+    /// Found by the lifecycle model: a `clear` had taken the entry out of the map and not yet
+    /// bumped the epoch when another thread's `clear_entry` of that key found nothing, returned,
+    /// and that thread's next call got the removed value from its front.
+    #[test]
+    fn clear_entry_racing_a_clear_leaves_no_value_in_a_front() {
+        let store = store(None, None);
+        compute(&store, 1);
+        assert!(matches!(store.lookup(key(1)), Lookup::Hit(_)));
+        assert!(front_sees(&store, 1), "a hit fills the thread's front");
+        // What a `clear` on another thread has done halfway: the entry is out, no bump yet.
+        let (_, taken) = store.map.remove(&key(1)).expect("stored above");
+        store.clear_entry(key(1));
+        assert!(
+            !front_sees(&store, 1),
+            "the front still served the removed value"
+        );
+        drop(taken);
     }
 
     #[test]
