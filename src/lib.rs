@@ -51,7 +51,8 @@
 //!   function's cache is also keyed by its code: editing the function starts a new cache.
 //! - **Compute once.** Concurrent callers with the same arguments wait for one computation and
 //!   share its result; callers with other arguments never wait for it. No lock is held while
-//!   the function runs, so it may call cached functions, itself included.
+//!   the function runs, so it may call cached functions, itself included (see
+//!   [Recursion](#recursion)).
 //! - **Errors are not cached.** If the return type is a `Result` (any type whose last path
 //!   segment is `Result`), an `Err` goes back to its caller and nothing is stored; the error
 //!   type need not be serializable. A panic stores nothing, and the next caller computes again.
@@ -69,6 +70,14 @@
 //!   its last caller lets it go; they hold small encoded data values (up to 512 bytes)
 //!   strongly, until the thread next calls that function. A function with `max_entries` keeps
 //!   to the shared cache, since each of its hits must be recorded as a use.
+//!
+//!   A view is another thread's memory, which a clear cannot free: a thread that stops calling
+//!   a function keeps its view of it until it calls the function again or exits. That is at
+//!   most a 128 KiB table per function and thread, plus, for `#[cache_data]`, up to 1024
+//!   values of at most 512 bytes (about 650 KiB in all), and, for `#[cache_resource]`, the
+//!   allocations (not the heap data) of up to 1024 removed values. So an idle thread that once
+//!   filled its views of 64 data functions holds up to about 40 MiB; a thread pool's worker
+//!   that serves a few hundred keys holds a few hundred KiB.
 //! - **Clearing.** Each cached free function `f` gets a companion named `f` (an uninhabited
 //!   `enum`, so it lives in the type namespace and never clashes with the function, and can
 //!   name everything the function can, even inside another function's body) with
@@ -77,13 +86,46 @@
 //!   [`cache_of(Type::method)`](cache_of), since an `impl` block cannot hold a companion.
 //!   [`cache_data::clear()`] and [`cache_resource::clear()`] empty every cache of their kind. A
 //!   computation already running when its cache is cleared returns its value to its caller,
-//!   but does not store it.
+//!   but does not store it. A call that starts after a clear returned never gets a value from
+//!   before it, from any thread's view or from disk: with `persist`, the files go first and
+//!   memory after, and a value read from disk refills memory only if no clear came meanwhile.
+//! - **Letting go of values.** A value leaves the cache when it is evicted, expires, is
+//!   cleared or fails `validate`; its `on_release` then runs, and the cache drops its handle
+//!   (running the value's `Drop` if no caller holds it). Both happen on the thread that made
+//!   the value leave, after the callers waiting for the key being stored were woken and
+//!   outside every lock, never while that thread holds another key's computation: so
+//!   `on_release` and `Drop` may call any cached function, this one included. A panic in
+//!   either is caught and logged (a warning the first time for each function, then at `debug`
+//!   level); the value is gone all the same and every key stays usable.
 //! - **The spinner.** A computation that takes longer than half a second shows
 //!   ``Running `f(...)`.`` on stderr when stderr is a terminal, and erases it when done.
 //!   `show_spinner = false` turns it off, `show_spinner = "Loading..."` changes the text,
 //!   `show_time = true` adds the elapsed time. [`progress::set_progress_hook`] routes it
 //!   elsewhere (a TUI, a log) or silences it.
 //! - **Tests of ttl** need not sleep: [`clock::advance`] moves the cache's clock forward.
+//!
+//! # Recursion
+//!
+//! A cached function may call itself and other cached functions; what it must not do is wait
+//! for a computation that waits for it. fncache sees that coming in two cases, and the inner
+//! call then runs the function without the cache, as the plain function would:
+//!
+//! - **The same key, from inside its own computation**: a memoized recursion that comes back
+//!   to arguments it is still computing, by a plain `fn` on its thread or by an `async fn`
+//!   in the task that is computing it.
+//! - **A circle of threads**: `f(1)` on one thread calls `g(1)` while `g(1)` on another thread
+//!   calls `f(1)`. Before a thread blocks on another's computation it follows who waits for
+//!   whom; a wait that would close a circle computes instead. (Only a function with an
+//!   unhashed `_` parameter can loop like this and still end.)
+//!
+//! **One case waits for ever: a circle through `async` computations on different tasks.** If
+//! a task computing `f(1)` awaits `g(1)` while another task computing `g(1)` awaits `f(1)`,
+//! both wait, where the plain functions would finish. A task belongs to no thread and the
+//! cache cannot see which task awaits which (an executor may poll it anywhere, or drop it),
+//! so it cannot tell this circle from an ordinary wait. The rule that avoids it: an `async`
+//! cached function does not await, directly or not, a cached function that may await it back
+//! with the same arguments; where a circle is possible, give one of them its own key (an
+//! extra hashed parameter) or call the plain code.
 //!
 //! # Migrating from the deprecated attributes
 //!
