@@ -284,7 +284,10 @@ fn print_report(((heap0, rss0), (heap1, rss1), took): Report) {
     );
 }
 
-const SCENARIOS: [(&str, fn() -> (String, u64)); 5] = [
+/// A scenario: what it did, and how many units its heap figure is divided by.
+type Scenario = fn() -> (String, u64);
+
+const SCENARIOS: [(&str, Scenario); 5] = [
     ("ttl_max", ttl_max),
     ("clear_entry", clear_entry),
     ("dropped_waiters", dropped_waiters),
