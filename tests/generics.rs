@@ -210,7 +210,8 @@ fn impl_trait_parameters_are_keyed_by_their_concrete_type() {
 
 static APPLY_CALLS: AtomicUsize = AtomicUsize::new(0);
 
-/// A closure parameter cannot be serialized: leave it out of the key with `_`.
+/// A closure parameter cannot be serialized: leave it out of the key with `_`. Its type still
+/// goes into the key: two closures are two types, and may compute differently.
 #[cache_data]
 fn apply(x: u32, _f: impl Fn(u32) -> u32) -> u32 {
     APPLY_CALLS.fetch_add(1, SeqCst);
@@ -218,10 +219,24 @@ fn apply(x: u32, _f: impl Fn(u32) -> u32) -> u32 {
 }
 
 #[test]
-fn an_unhashed_impl_trait_parameter_is_left_out() {
-    assert_eq!(apply(2, |x| x + 1), 3);
-    assert_eq!(apply(2, |x| x * 100), 3, "the closure is not in the key");
+fn an_unhashed_impl_trait_parameter_keys_by_its_type_not_its_value() {
+    let add_one = |x| x + 1;
+    assert_eq!(apply(2, add_one), 3);
+    assert_eq!(apply(2, add_one), 3, "the same closure: a hit");
     assert_eq!(APPLY_CALLS.load(SeqCst), 1);
+    assert_eq!(
+        apply(2, |x| x * 100),
+        200,
+        "another closure is another type"
+    );
+    assert_eq!(APPLY_CALLS.load(SeqCst), 2);
+    apply::clear_entry(2, add_one);
+    assert_eq!(apply(2, add_one), 3);
+    assert_eq!(
+        APPLY_CALLS.load(SeqCst),
+        3,
+        "clear_entry takes the closure for its type"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -173,10 +173,13 @@ fn nested_hash_maps_are_canonical_too() {
 }
 
 #[test]
-fn a_hash_map_and_a_btree_map_with_the_same_contents_have_the_same_key() {
+fn hash_maps_built_in_any_order_have_one_key_and_btree_maps_keep_their_own_shape() {
     let hash: HashMap<u16, &str> = [(3, "c"), (1, "a"), (2, "b")].into_iter().collect();
+    let again: HashMap<u16, &str> = [(2, "b"), (3, "c"), (1, "a")].into_iter().collect();
+    assert_eq!(key_of(&hash), key_of(&again));
+    // Unordered and ordered maps are two kinds of value: their keys never meet.
     let btree: BTreeMap<u16, &str> = hash.iter().map(|(&k, &v)| (k, v)).collect();
-    assert_eq!(key_of(&hash), key_of(&btree));
+    assert_ne!(key_of(&hash), key_of(&btree));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -302,77 +305,188 @@ impl Serialize for Evens {
     }
 }
 
+/// The tags of the key encoding (`cache-runtime/src/key.rs`, `mod tag`): each value starts
+/// with the tag of its serde kind, and compounds end with `END`.
+mod tag {
+    pub const END: u8 = 0;
+    pub const BOOL: u8 = 1;
+    pub const I32: u8 = 4;
+    pub const U8: u8 = 7;
+    pub const U16: u8 = 8;
+    pub const U32: u8 = 9;
+    pub const U64: u8 = 10;
+    pub const U128: u8 = 11;
+    pub const F32: u8 = 12;
+    pub const F64: u8 = 13;
+    pub const CHAR: u8 = 14;
+    pub const STR: u8 = 15;
+    pub const NONE: u8 = 17;
+    pub const SOME: u8 = 18;
+    pub const UNIT: u8 = 19;
+    pub const UNIT_STRUCT: u8 = 20;
+    pub const UNIT_VARIANT: u8 = 21;
+    pub const NEWTYPE_STRUCT: u8 = 22;
+    pub const NEWTYPE_VARIANT: u8 = 23;
+    pub const SEQ: u8 = 24;
+    pub const TUPLE: u8 = 26;
+    pub const TUPLE_VARIANT: u8 = 28;
+    pub const MAP: u8 = 29;
+    pub const UNORDERED_MAP: u8 = 30;
+    pub const STRUCT: u8 = 31;
+    pub const STRUCT_VARIANT: u8 = 32;
+    pub const FIELD: u8 = 33;
+    pub const SKIPPED_FIELD: u8 = 34;
+}
+
+/// Concatenates the parts of an expected encoding.
+fn enc(parts: &[&[u8]]) -> Vec<u8> {
+    parts.concat()
+}
+
+/// A name or string as the key writes it: its length (LEB128, one byte here), then its bytes.
+fn name(s: &str) -> Vec<u8> {
+    assert!(s.len() < 128);
+    let mut out = vec![s.len() as u8];
+    out.extend_from_slice(s.as_bytes());
+    out
+}
+
 #[test]
 fn raw_key_bytes_of_known_inputs_are_stable() {
+    use tag::*;
     assert_eq!(KeyWriter::new().finish().as_bytes(), b"");
-    assert_eq!(key_of(&7u64), [7, 0, 0, 0, 0, 0, 0, 0]);
-    assert_eq!(key_of(&300u16), [0x2c, 0x01]);
-    assert_eq!(key_of(&-1i32), [0xff; 4]);
+    assert_eq!(key_of(&7u64), [U64, 7, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(key_of(&300u16), [U16, 0x2c, 0x01]);
+    assert_eq!(key_of(&-1i32), [I32, 0xff, 0xff, 0xff, 0xff]);
     assert_eq!(
         key_of(&1u128),
-        [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        [U128, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
     );
-    assert_eq!(key_of(&1.5f64), [0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
-    assert_eq!(key_of(&-0.0f32), [0, 0, 0, 0x80]);
-    assert_eq!(key_of(&true), [1]);
-    assert_eq!(key_of(&false), [0]);
-    assert_eq!(key_of(&'é'), [0xe9, 0, 0, 0]);
-    assert_eq!(key_of("ab"), [2, b'a', b'b']);
-    assert_eq!(key_of(&String::new()), [0]);
-    assert_eq!(key_of(&Some(5u8)), [1, 5]);
-    assert_eq!(key_of(&None::<u8>), [0]);
-    assert_eq!(key_of(&()), b"");
-    assert_eq!(key_of(&Marker), b"");
-    assert_eq!(key_of(&Meters(258)), [2, 1]);
-    assert_eq!(key_of(&(1u8, 2u8, ())), [1, 2]);
-    assert_eq!(key_of(&vec![1u16, 2]), [2, 1, 0, 2, 0]);
+    assert_eq!(key_of(&1.5f64), [F64, 0, 0, 0, 0, 0, 0, 0xf8, 0x3f]);
+    assert_eq!(key_of(&-0.0f32), [F32, 0, 0, 0, 0x80]);
+    assert_eq!(key_of(&true), [BOOL, 1]);
+    assert_eq!(key_of(&false), [BOOL, 0]);
+    assert_eq!(key_of(&'é'), [CHAR, 0xe9, 0, 0, 0]);
+    assert_eq!(key_of("ab"), [STR, 2, b'a', b'b']);
+    assert_eq!(key_of(&String::new()), [STR, 0]);
+    assert_eq!(key_of(&Some(5u8)), [SOME, U8, 5]);
+    assert_eq!(key_of(&None::<u8>), [NONE]);
+    assert_eq!(key_of(&()), [UNIT]);
+    assert_eq!(key_of(&Marker), enc(&[&[UNIT_STRUCT], &name("Marker")]));
+    assert_eq!(
+        key_of(&Meters(258)),
+        enc(&[&[NEWTYPE_STRUCT], &name("Meters"), &[U16, 2, 1]])
+    );
+    assert_eq!(key_of(&(1u8, 2u8, ())), [TUPLE, U8, 1, U8, 2, UNIT, END]);
+    assert_eq!(key_of(&vec![1u16, 2]), [SEQ, U16, 1, 0, U16, 2, 0, END]);
     assert_eq!(
         key_of(&[7u8; 3]),
-        [7, 7, 7],
+        [TUPLE, U8, 7, U8, 7, U8, 7, END],
         "a fixed-size array is a tuple"
     );
-    assert_eq!(key_of(&Evens(vec![1, 2, 3, 4])), [2, 2, 4]);
+    assert_eq!(key_of(&Evens(vec![1, 2, 3, 4])), [SEQ, U8, 2, U8, 4, END]);
     assert_eq!(key_of(&Evens(vec![1, 2, 3, 4])), key_of(&vec![2u8, 4]));
-    assert_eq!(key_of(&Point { x: 3, y: None }), [1, 3, 0]);
-    assert_eq!(key_of(&Point { x: 3, y: Some(4) }), [1, 3, 1, 1, 4]);
-    assert_eq!(key_of(&Kind::Unit), [0]);
-    assert_eq!(key_of(&Kind::Newtype(9)), [1, 9]);
-    assert_eq!(key_of(&Kind::Struct { v: 9 }), [2, 1, 9]);
-    assert_eq!(key_of(&Kind::Tuple(1, 2)), [3, 1, 2]);
+    let point = |y: &[u8]| {
+        enc(&[
+            &[STRUCT],
+            &name("Point"),
+            &[FIELD],
+            &name("x"),
+            &[U8, 3],
+            y,
+            &[END],
+        ])
+    };
+    assert_eq!(
+        key_of(&Point { x: 3, y: None }),
+        point(&enc(&[&[SKIPPED_FIELD], &name("y")]))
+    );
+    assert_eq!(
+        key_of(&Point { x: 3, y: Some(4) }),
+        point(&enc(&[&[FIELD], &name("y"), &[SOME, U8, 4]]))
+    );
+    assert_eq!(
+        key_of(&Kind::Unit),
+        enc(&[&[UNIT_VARIANT], &name("Kind"), &[0], &name("Unit")])
+    );
+    assert_eq!(
+        key_of(&Kind::Newtype(9)),
+        enc(&[
+            &[NEWTYPE_VARIANT],
+            &name("Kind"),
+            &[1],
+            &name("Newtype"),
+            &[U8, 9]
+        ])
+    );
+    assert_eq!(
+        key_of(&Kind::Struct { v: 9 }),
+        enc(&[
+            &[STRUCT_VARIANT],
+            &name("Kind"),
+            &[2],
+            &name("Struct"),
+            &[FIELD],
+            &name("v"),
+            &[U8, 9, END]
+        ])
+    );
+    assert_eq!(
+        key_of(&Kind::Tuple(1, 2)),
+        enc(&[
+            &[TUPLE_VARIANT],
+            &name("Kind"),
+            &[3],
+            &name("Tuple"),
+            &[U8, 1, U8, 2, END]
+        ])
+    );
+    // A `HashMap`'s entries sorted by their bytes; a `BTreeMap` in its own order.
     let map: HashMap<u8, &str> = [(2, "b"), (1, "a")].into_iter().collect();
-    assert_eq!(key_of(&map), [2, 1, 1, b'a', 2, 1, b'b']);
+    assert_eq!(
+        key_of(&map),
+        [UNORDERED_MAP, U8, 1, STR, 1, b'a', U8, 2, STR, 1, b'b', END]
+    );
     let empty: HashMap<u8, u8> = HashMap::new();
-    assert_eq!(key_of(&empty), [0]);
+    assert_eq!(key_of(&empty), [UNORDERED_MAP, END]);
+    let btree: BTreeMap<u8, u8> = [(1, 2)].into();
+    assert_eq!(key_of(&btree), [MAP, U8, 1, U8, 2, END]);
 
     // Several arguments: each one's encoding, one after the other.
     let two = KeyWriter::new().arg("ab").arg("c").finish();
-    assert_eq!(two.as_bytes(), [2, b'a', b'b', 1, b'c']);
+    assert_eq!(two.as_bytes(), [STR, 2, b'a', b'b', STR, 1, b'c']);
     let other_split = KeyWriter::new().arg("a").arg("bc").finish();
-    assert_eq!(other_split.as_bytes(), [1, b'a', 2, b'b', b'c']);
+    assert_eq!(other_split.as_bytes(), [STR, 1, b'a', STR, 2, b'b', b'c']);
     let mixed = KeyWriter::new()
         .arg(&1u32)
         .arg(&Some("x"))
         .arg(&[true])
         .finish();
-    assert_eq!(mixed.as_bytes(), [1, 0, 0, 0, 1, 1, b'x', 1]);
+    assert_eq!(
+        mixed.as_bytes(),
+        [U32, 1, 0, 0, 0, SOME, STR, 1, b'x', TUPLE, BOOL, 1, END]
+    );
 }
 
 #[test]
 fn keys_up_to_32_bytes_are_raw_and_longer_ones_are_blake3_digests() {
-    // 1 length byte + 31 bytes = 32 bytes: kept as they are.
-    let thirty_one = "a".repeat(31);
-    let raw = KeyWriter::new().arg(&thirty_one).finish();
+    // A tag, 1 length byte and 30 bytes = 32 bytes: kept as they are.
+    let thirty = "a".repeat(30);
+    let raw = KeyWriter::new().arg(&thirty).finish();
     assert!(!raw.is_digest());
-    let mut expected = vec![31u8];
-    expected.extend_from_slice(thirty_one.as_bytes());
+    let mut expected = vec![tag::STR, 30u8];
+    expected.extend_from_slice(thirty.as_bytes());
     assert_eq!(raw.as_bytes(), expected);
 
     // 33 bytes: the blake3 digest of the encoding.
-    let thirty_two = KeyWriter::new().arg(&"a".repeat(32)).finish();
-    assert!(thirty_two.is_digest());
+    let thirty_one = KeyWriter::new().arg(&"a".repeat(31)).finish();
+    assert!(thirty_one.is_digest());
+    let mut encoding = vec![tag::STR, 31u8];
+    encoding.extend_from_slice("a".repeat(31).as_bytes());
+    assert_eq!(thirty_one.as_bytes(), blake3::hash(&encoding).as_bytes());
     assert_eq!(
-        hex(thirty_two.as_bytes()),
-        "89aa644062ba622cbb7d3ad3994fe06f92e0bff75acdc9b55da90c85e27814d5"
+        hex(thirty_one.as_bytes()),
+        "403a0741f0da6c1c714127762b55848a9e726fcad7cdd6ca264da1dbc4ec58f8"
     );
 
     // A two-byte LEB128 length (200 = 0xc8 0x01), then 200 bytes.
@@ -380,24 +494,26 @@ fn keys_up_to_32_bytes_are_raw_and_longer_ones_are_blake3_digests() {
     assert!(long.is_digest());
     assert_eq!(
         hex(long.as_bytes()),
-        "6ed10475d836d9caeef52159db17c6d3291e481985b9ea403ec19a2a4c4a7b33"
+        "64fffc386f56b0e6b21195b762e56117060263fab736400581679e31343bf7f9"
     );
-    let mut encoding = vec![0xc8, 0x01];
+    let mut encoding = vec![tag::STR, 0xc8, 0x01];
     encoding.extend_from_slice("x".repeat(200).as_bytes());
     assert_eq!(long.as_bytes(), blake3::hash(&encoding).as_bytes());
 
     // A raw key never equals a digest, even one with the same 32 bytes.
-    assert_ne!(raw, thirty_two);
+    assert_ne!(raw, thirty_one);
 }
 
 #[test]
 fn a_key_spread_over_many_arguments_digests_their_concatenation() {
     let big = vec![0x5au8; 200_000];
     let key = KeyWriter::new().arg(&7u8).arg(&big).arg("tail").finish();
-    let mut encoding = vec![7u8];
-    encoding.extend_from_slice(&[0xc0, 0x9a, 0x0c]); // 200_000 in LEB128
-    encoding.extend_from_slice(&big);
-    encoding.extend_from_slice(&[4, b't', b'a', b'i', b'l']);
+    let mut encoding = vec![tag::U8, 7u8, tag::SEQ];
+    for &byte in &big {
+        encoding.extend_from_slice(&[tag::U8, byte]);
+    }
+    encoding.push(tag::END);
+    encoding.extend_from_slice(&[tag::STR, 4, b't', b'a', b'i', b'l']);
     assert_eq!(key.as_bytes(), blake3::hash(&encoding).as_bytes());
 }
 

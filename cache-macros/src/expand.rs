@@ -278,8 +278,10 @@ fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
 }
 
 /// The key of a call, in this order: `Self` (for a method), the generic type and const
-/// arguments, the receiver (unless `hash_self = false`), then each hashed parameter. Each step
-/// carries its parameter's type span, so a type that is not `Serialize` is reported there.
+/// arguments, the concrete types of `impl Trait` in unhashed parameters, the receiver (unless
+/// `hash_self = false`), then each hashed parameter (a method's as one tuple, the shape its
+/// `CacheHandle::clear_entry` is given). Each step carries its parameter's type span, so a type
+/// that is not `Serialize` is reported there.
 fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
     let mut steps: Vec<TokenStream> = Vec::new();
     if function.in_impl {
@@ -291,12 +293,32 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
     for value in function.const_params() {
         steps.push(quote!(.arg(&#value)));
     }
+    let mut cfg_steps = Vec::new();
+    for param in function
+        .params
+        .iter()
+        .filter(|p| !p.hashed && p.has_impl_trait())
+    {
+        let ident = &param.ident;
+        let step = quote_spanned!(param.ty.span()=> .ty_of(&#ident));
+        if param.cfgs.is_empty() {
+            steps.push(step);
+        } else {
+            cfg_steps.push((param.cfgs.clone(), step));
+        }
+    }
     let hash_self = options.hash_self.as_ref().is_none_or(|flag| flag.value);
     if let Some(receiver) = function.receiver.filter(|_| hash_self) {
         let token = &receiver.self_token;
         steps.push(quote_spanned!(receiver.span()=> .receiver(&#token)));
     }
-    let mut cfg_steps = Vec::new();
+    let as_tuple = function.in_impl;
+    let any_hashed = function.hashed_params().next().is_some();
+    if as_tuple && !any_hashed {
+        steps.push(quote!(.arg(&())));
+    } else if as_tuple {
+        steps.push(quote!(.tuple()));
+    }
     for param in function.hashed_params() {
         // Resolved as the parameter, reported at its type: a type that is not `Serialize` is
         // underlined alone.
@@ -304,7 +326,7 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
         ident.set_span(ident.span().located_at(param.ty.span()));
         let step = match &param.hash_with {
             Some(path) => quote_spanned!(path.span()=> .hashed_with(&(#path)(&#ident))),
-            None if param.is_impl_trait() => quote_spanned!(param.ty.span()=> .arg_typed(&#ident)),
+            None if param.has_impl_trait() => quote_spanned!(param.ty.span()=> .arg_typed(&#ident)),
             None => quote_spanned!(param.ty.span()=> .arg(&#ident)),
         };
         if param.cfgs.is_empty() {
@@ -313,8 +335,9 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
             cfg_steps.push((param.cfgs.clone(), step));
         }
     }
+    let close = (as_tuple && any_hashed).then(|| quote!(.end()));
     if cfg_steps.is_empty() {
-        return quote!(::fncache::__private::KeyWriter::new() #(#steps)* .finish());
+        return quote!(::fncache::__private::KeyWriter::new() #(#steps)* #close .finish());
     }
     // A parameter under `#[cfg]` cannot be a link of one method chain: use statements.
     let key = syn::Ident::new("__fncache_key", proc_macro2::Span::mixed_site());
@@ -324,7 +347,7 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
     quote!({
         let #key = ::fncache::__private::KeyWriter::new() #(#steps)*;
         #(#cfg_statements)*
-        #key.finish()
+        #key #close .finish()
     })
 }
 
@@ -449,10 +472,15 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
     let id = fn_id(function);
     let generics = &function.item.sig.generics;
     let where_clause = &generics.where_clause;
-    let params = function.hashed_params().map(|p| {
-        let (ident, ty, cfgs) = (&p.ident, p.ty, &p.cfgs);
-        quote!(#(#cfgs)* #ident: #ty)
-    });
+    // An unhashed `impl Trait` parameter is kept too: its value's type is in the key.
+    let params = function
+        .params
+        .iter()
+        .filter(|p| p.hashed || p.has_impl_trait())
+        .map(|p| {
+            let (ident, ty, cfgs) = (&p.ident, p.ty, &p.cfgs);
+            quote!(#(#cfgs)* #ident: #ty)
+        });
     let no_options = Options::default();
     let key = key_expr(function, &no_options);
     // `clear()` of the renamed attributes warns too, at the call site, as Streamlit's did.
@@ -469,8 +497,17 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
         " Cache controls of the cached function [`{name}()`](fn@{name}): `{name}::clear()` and `{name}::clear_entry(..)`."
     );
     let clear_doc = format!(" Drops every cached entry of `{name}`.");
+    let typed_only = function
+        .params
+        .iter()
+        .any(|p| !p.hashed && p.has_impl_trait());
+    let also = if typed_only {
+        ", and those with an `impl Trait`, whose type is in the key"
+    } else {
+        ""
+    };
     let clear_entry_doc = format!(
-        " Drops the cached entry of `{name}` for these arguments (its parameters that do not start with `_`)."
+        " Drops the cached entry of `{name}` for these arguments (its parameters that do not start with `_`{also})."
     );
     quote! {
         #[doc = #companion_doc]

@@ -25,9 +25,10 @@ pub(crate) struct Param<'a> {
 }
 
 impl Param<'_> {
-    /// Whether the type is `impl Trait`, whose concrete type must go into the key too.
-    pub(crate) fn is_impl_trait(&self) -> bool {
-        matches!(self.ty, Type::ImplTrait(_))
+    /// Whether the type has an `impl Trait` anywhere in it (`impl Display`, `&impl Display`,
+    /// `Vec<impl Trait>`): a hidden type parameter, whose concrete type must go into the key.
+    pub(crate) fn has_impl_trait(&self) -> bool {
+        mentions_impl(self.ty.to_token_stream())
     }
 }
 
@@ -195,6 +196,15 @@ fn hash_with(attrs: &[Attribute], errors: &mut Errors) -> Option<Expr> {
         }
     }
     found
+}
+
+/// Whether `tokens` hold the keyword `impl` (in a type: an `impl Trait`, at any depth).
+fn mentions_impl(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => ident == "impl",
+        TokenTree::Group(group) => mentions_impl(group.stream()),
+        _ => false,
+    })
 }
 
 /// Whether `tokens` use `Self`.

@@ -207,20 +207,40 @@ impl KeyWriter {
     /// Appends the identity of a type: a generic function's type argument, a method's `Self`,
     /// or the concrete type behind an `impl Trait` parameter.
     ///
-    /// The identity is [`std::any::type_name`], the only one that needs no `'static` bound and
-    /// is the same in every process. Two distinct types could in principle share a name (two
-    /// versions of one crate in one build); a `#[cache_resource]` value of the wrong type is then
-    /// a miss, never a wrong value.
+    /// The identity is the type's [`TypeId`](std::any::TypeId) (taken without a `'static`
+    /// bound, lifetimes erased), which tells apart what names cannot: two closures of one
+    /// function, or two block-local `struct Cfg` in sibling blocks. Its name follows, so that a
+    /// persisted key also names the type. A `TypeId` is fixed for one build of the program; the
+    /// next build of changed code may give another, and its persisted entries of generic
+    /// functions are then misses, never another type's values.
     #[inline]
-    pub fn ty<T: ?Sized>(self) -> Self {
-        self.type_named(std::any::type_name::<T>())
+    pub fn ty<T: ?Sized>(mut self) -> Self {
+        self.put(&[tag::TYPE]);
+        self.put(&type_fingerprint(typeid::of::<T>()));
+        put_name(&mut self, std::any::type_name::<T>());
+        self
     }
 
-    /// [`ty`](Self::ty) by the type's name.
+    /// [`ty`](Self::ty) of the type of `value`, which need not be nameable: an `impl Trait`
+    /// anywhere in a parameter's type, also in an unhashed parameter.
     #[inline]
-    pub fn type_named(mut self, name: &str) -> Self {
-        put_len(&mut self, name.len());
-        self.put(name.as_bytes());
+    pub fn ty_of<T: ?Sized>(self, value: &T) -> Self {
+        let _ = value;
+        self.ty::<T>()
+    }
+
+    /// Opens a tuple: a method's hashed parameters are keyed as the tuple that a
+    /// `CacheHandle::clear_entry` call is given (`(x,)`, `(x, y)`), closed by [`end`](Self::end).
+    #[inline]
+    pub fn tuple(mut self) -> Self {
+        self.put(&[tag::TUPLE]);
+        self
+    }
+
+    /// Closes what [`tuple`](Self::tuple) opened.
+    #[inline]
+    pub fn end(mut self) -> Self {
+        self.put(&[tag::END]);
         self
     }
 
@@ -236,7 +256,8 @@ impl KeyWriter {
         self.arg(value)
     }
 
-    /// [`ty`](Self::ty) of `value`'s type, then `value` itself: an `impl Trait` parameter.
+    /// [`ty`](Self::ty) of `value`'s type, then `value` itself: a parameter with `impl Trait`
+    /// anywhere in its type.
     #[inline]
     pub fn arg_typed<T: ?Sized + crate::bounds::Hashable>(self, value: &T) -> Self {
         self.ty::<T>().arg(value)
@@ -411,6 +432,41 @@ impl serde::ser::Error for KeyError {
     }
 }
 
+/// The bits of a [`TypeId`](std::any::TypeId), as its `Hash` impl gives them (std exposes no
+/// other stable view): fixed for one build of the program.
+#[inline]
+fn type_fingerprint(id: std::any::TypeId) -> [u8; 16] {
+    /// Keeps the words a `TypeId` hashes itself into, folding any past the first two.
+    #[derive(Default)]
+    struct Bits {
+        words: [u64; 2],
+        count: usize,
+    }
+    impl Hasher for Bits {
+        fn write(&mut self, bytes: &[u8]) {
+            for chunk in bytes.chunks(8) {
+                let mut word = [0u8; 8];
+                word[..chunk.len()].copy_from_slice(chunk);
+                self.write_u64(u64::from_le_bytes(word));
+            }
+        }
+        fn write_u64(&mut self, word: u64) {
+            let slot = &mut self.words[self.count % 2];
+            *slot = slot.rotate_left(29) ^ word;
+            self.count += 1;
+        }
+        fn finish(&self) -> u64 {
+            self.words[0]
+        }
+    }
+    let mut bits = Bits::default();
+    id.hash(&mut bits);
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&bits.words[0].to_le_bytes());
+    out[8..].copy_from_slice(&bits.words[1].to_le_bytes());
+    out
+}
+
 #[inline]
 fn put_len<S: Sink + ?Sized>(sink: &mut S, mut n: usize) {
     let mut buf = [0u8; 10];
@@ -429,51 +485,179 @@ fn put_len<S: Sink + ?Sized>(sink: &mut S, mut n: usize) {
     sink.put(&buf[..i]);
 }
 
+/// The tag that opens every value of the key encoding, so that values of different kinds (or
+/// numbers of different widths) never share bytes: `false`, `[]`, `""` and `{}` are four keys.
+///
+/// Each tag is followed by a payload whose length the tag fixes or that frames itself: fixed-width
+/// little-endian numbers, length-prefixed strings and names, and for compounds their elements
+/// closed by [`END`](tag::END), which no value starts with. So the encoding of a value is never a
+/// prefix of another's, and a sequence of them splits in one way only: the key is an injective
+/// image of the serde calls an argument made.
+mod tag {
+    /// Closes a compound: no value and no field starts with it.
+    pub(super) const END: u8 = 0;
+    pub(super) const BOOL: u8 = 1;
+    pub(super) const I8: u8 = 2;
+    pub(super) const I16: u8 = 3;
+    pub(super) const I32: u8 = 4;
+    pub(super) const I64: u8 = 5;
+    pub(super) const I128: u8 = 6;
+    pub(super) const U8: u8 = 7;
+    pub(super) const U16: u8 = 8;
+    pub(super) const U32: u8 = 9;
+    pub(super) const U64: u8 = 10;
+    pub(super) const U128: u8 = 11;
+    pub(super) const F32: u8 = 12;
+    pub(super) const F64: u8 = 13;
+    pub(super) const CHAR: u8 = 14;
+    pub(super) const STR: u8 = 15;
+    pub(super) const BYTES: u8 = 16;
+    pub(super) const NONE: u8 = 17;
+    pub(super) const SOME: u8 = 18;
+    pub(super) const UNIT: u8 = 19;
+    pub(super) const UNIT_STRUCT: u8 = 20;
+    pub(super) const UNIT_VARIANT: u8 = 21;
+    pub(super) const NEWTYPE_STRUCT: u8 = 22;
+    pub(super) const NEWTYPE_VARIANT: u8 = 23;
+    /// A sequence in the order it was given.
+    pub(super) const SEQ: u8 = 24;
+    /// A sequence whose order means nothing (a `HashSet`): its elements sorted.
+    pub(super) const SET: u8 = 25;
+    pub(super) const TUPLE: u8 = 26;
+    pub(super) const TUPLE_STRUCT: u8 = 27;
+    pub(super) const TUPLE_VARIANT: u8 = 28;
+    /// A map in the order it was given (`BTreeMap`, `IndexMap`, `serde_json::Map`, any map
+    /// not known to be unordered).
+    pub(super) const MAP: u8 = 29;
+    /// A map whose order means nothing (a `HashMap`): its entries sorted.
+    pub(super) const UNORDERED_MAP: u8 = 30;
+    pub(super) const STRUCT: u8 = 31;
+    pub(super) const STRUCT_VARIANT: u8 = 32;
+    /// A struct field that was serialized: its name, then its value.
+    pub(super) const FIELD: u8 = 33;
+    /// A struct field left out by `skip_serializing_if`: its name only.
+    pub(super) const SKIPPED_FIELD: u8 = 34;
+    /// A type's identity ([`KeyWriter::ty`](super::KeyWriter::ty)).
+    pub(super) const TYPE: u8 = 35;
+}
+
+/// The iterator types of collections whose iteration order carries no meaning, and differs
+/// between equal collections (a per-instance random hasher): their elements are sorted into the
+/// key. Serde hands [`serde::Serializer::collect_seq`] and [`collect_map`] the collection's own
+/// iterator, so its type tells. Every other collection keeps its order: in doubt, a miss,
+/// never two different values on one key.
+///
+/// [`collect_map`]: serde::Serializer::collect_map
+const UNORDERED_ITERATORS: [&str; 4] = [
+    "std::collections::hash::map::Iter<",
+    "std::collections::hash::set::Iter<",
+    "hashbrown::map::Iter<",
+    "hashbrown::set::Iter<",
+];
+
+fn is_unordered<I>() -> bool {
+    let name = std::any::type_name::<I>();
+    UNORDERED_ITERATORS
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+}
+
+#[inline]
+fn put_name<S: Sink + ?Sized>(sink: &mut S, name: &str) {
+    put_len(sink, name.len());
+    sink.put(name.as_bytes());
+}
+
+/// Writes a variant's header: its enum's name, its index and its name.
+#[inline]
+fn put_variant<S: Sink + ?Sized>(sink: &mut S, tag: u8, name: &str, index: u32, variant: &str) {
+    sink.put(&[tag]);
+    put_name(sink, name);
+    put_len(sink, index as usize);
+    put_name(sink, variant);
+}
+
 struct Encoder<'a, S: Sink> {
     sink: &'a mut S,
 }
 
-/// A sequence or map whose elements must be collected before its header can be written:
-/// sequences of unknown length, and every map (whose entries are sorted).
-struct Buffered<'a, S: Sink> {
-    sink: &'a mut S,
-    buf: Vec<u8>,
-    /// Where each map entry starts in `buf` (maps only).
-    entries: Vec<usize>,
-    count: usize,
-    is_map: bool,
+impl<'a, S: Sink> Encoder<'a, S> {
+    #[inline]
+    fn open(self, tag: u8) -> Compound<'a, S> {
+        self.sink.put(&[tag]);
+        Compound { sink: self.sink }
+    }
+
+    #[inline]
+    fn open_named(self, tag: u8, name: &str) -> Compound<'a, S> {
+        self.sink.put(&[tag]);
+        put_name(self.sink, name);
+        Compound { sink: self.sink }
+    }
 }
 
-impl<S: Sink> Buffered<'_, S> {
-    fn finish(self) {
-        put_len(self.sink, self.count);
-        if !self.is_map {
-            self.sink.put(&self.buf);
-            return;
-        }
-        let mut ranges: Vec<(usize, usize)> = self
-            .entries
+/// The elements of a sequence, tuple, map or struct, written as they come and closed by
+/// [`tag::END`].
+struct Compound<'a, S: Sink> {
+    sink: &'a mut S,
+}
+
+impl<S: Sink> Compound<'_, S> {
+    #[inline]
+    fn element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), KeyError> {
+        value.serialize(Encoder {
+            sink: &mut *self.sink,
+        })
+    }
+
+    #[inline]
+    fn close(self) -> Result<(), KeyError> {
+        self.sink.put(&[tag::END]);
+        Ok(())
+    }
+}
+
+/// The elements of an unordered collection, each encoded on its own and then written sorted
+/// by their bytes, so that equal collections give one key whatever their iteration order.
+/// (Each element's encoding frames itself, so sorting the parts never merges two of them.)
+#[derive(Default)]
+struct Sorted {
+    buf: Vec<u8>,
+    starts: Vec<usize>,
+}
+
+impl Sorted {
+    fn part(
+        &mut self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), KeyError>,
+    ) -> Result<(), KeyError> {
+        self.starts.push(self.buf.len());
+        write(&mut self.buf)
+    }
+
+    fn write_to<S: Sink + ?Sized>(self, sink: &mut S, tag: u8) {
+        let ends = self.starts.iter().skip(1).copied().chain([self.buf.len()]);
+        let mut parts: Vec<&[u8]> = self
+            .starts
             .iter()
-            .zip(
-                self.entries
-                    .iter()
-                    .skip(1)
-                    .chain(std::iter::once(&self.buf.len())),
-            )
-            .map(|(&start, &end)| (start, end))
+            .zip(ends)
+            .map(|(&start, end)| &self.buf[start..end])
             .collect();
-        ranges.sort_unstable_by(|a, b| self.buf[a.0..a.1].cmp(&self.buf[b.0..b.1]));
-        for (start, end) in ranges {
-            self.sink.put(&self.buf[start..end]);
+        parts.sort_unstable();
+        sink.put(&[tag]);
+        for part in parts {
+            sink.put(part);
         }
+        sink.put(&[tag::END]);
     }
 }
 
 macro_rules! fixed {
-    ($($name:ident: $ty:ty),* $(,)?) => {
+    ($($name:ident: $ty:ty => $tag:ident),* $(,)?) => {
         $(
             #[inline]
             fn $name(self, v: $ty) -> Result<(), KeyError> {
+                self.sink.put(&[tag::$tag]);
                 self.sink.put(&v.to_le_bytes());
                 Ok(())
             }
@@ -484,247 +668,267 @@ macro_rules! fixed {
 impl<'a, S: Sink> serde::Serializer for Encoder<'a, S> {
     type Ok = ();
     type Error = KeyError;
-    type SerializeSeq = Seq<'a, S>;
-    type SerializeTuple = Self;
-    type SerializeTupleStruct = Self;
-    type SerializeTupleVariant = Self;
-    type SerializeMap = Buffered<'a, S>;
-    type SerializeStruct = Self;
-    type SerializeStructVariant = Self;
+    type SerializeSeq = Compound<'a, S>;
+    type SerializeTuple = Compound<'a, S>;
+    type SerializeTupleStruct = Compound<'a, S>;
+    type SerializeTupleVariant = Compound<'a, S>;
+    type SerializeMap = Compound<'a, S>;
+    type SerializeStruct = Compound<'a, S>;
+    type SerializeStructVariant = Compound<'a, S>;
 
+    // Floats by their bits: `0.0` and `-0.0` are two keys, and a NaN is its own.
     fixed!(
-        serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
-        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
-        serialize_u64: u64, serialize_u128: u128, serialize_f32: f32, serialize_f64: f64,
+        serialize_i8: i8 => I8, serialize_i16: i16 => I16, serialize_i32: i32 => I32,
+        serialize_i64: i64 => I64, serialize_i128: i128 => I128, serialize_u8: u8 => U8,
+        serialize_u16: u16 => U16, serialize_u32: u32 => U32, serialize_u64: u64 => U64,
+        serialize_u128: u128 => U128, serialize_f32: f32 => F32, serialize_f64: f64 => F64,
     );
 
     #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), KeyError> {
-        self.sink.put(&[u8::from(v)]);
+        self.sink.put(&[tag::BOOL, u8::from(v)]);
         Ok(())
     }
     #[inline]
     fn serialize_char(self, v: char) -> Result<(), KeyError> {
+        self.sink.put(&[tag::CHAR]);
         self.sink.put(&u32::from(v).to_le_bytes());
         Ok(())
     }
     #[inline]
     fn serialize_str(self, v: &str) -> Result<(), KeyError> {
-        self.serialize_bytes(v.as_bytes())
+        self.sink.put(&[tag::STR]);
+        put_name(self.sink, v);
+        Ok(())
     }
     #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<(), KeyError> {
+        self.sink.put(&[tag::BYTES]);
         put_len(self.sink, v.len());
         self.sink.put(v);
         Ok(())
     }
     #[inline]
     fn serialize_none(self) -> Result<(), KeyError> {
-        self.sink.put(&[0]);
+        self.sink.put(&[tag::NONE]);
         Ok(())
     }
     #[inline]
     fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<(), KeyError> {
-        self.sink.put(&[1]);
+        self.sink.put(&[tag::SOME]);
         value.serialize(self)
     }
     #[inline]
     fn serialize_unit(self) -> Result<(), KeyError> {
+        self.sink.put(&[tag::UNIT]);
         Ok(())
     }
     #[inline]
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), KeyError> {
+    fn serialize_unit_struct(self, name: &'static str) -> Result<(), KeyError> {
+        self.sink.put(&[tag::UNIT_STRUCT]);
+        put_name(self.sink, name);
         Ok(())
     }
     #[inline]
     fn serialize_unit_variant(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
-        _: &'static str,
+        variant: &'static str,
     ) -> Result<(), KeyError> {
-        put_len(self.sink, index as usize);
+        put_variant(self.sink, tag::UNIT_VARIANT, name, index, variant);
         Ok(())
     }
     #[inline]
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
-        _: &'static str,
+        name: &'static str,
         value: &T,
     ) -> Result<(), KeyError> {
+        self.sink.put(&[tag::NEWTYPE_STRUCT]);
+        put_name(self.sink, name);
         value.serialize(self)
     }
     #[inline]
     fn serialize_newtype_variant<T: ?Sized + Serialize>(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
-        _: &'static str,
+        variant: &'static str,
         value: &T,
     ) -> Result<(), KeyError> {
-        put_len(self.sink, index as usize);
+        put_variant(self.sink, tag::NEWTYPE_VARIANT, name, index, variant);
         value.serialize(self)
     }
-    fn serialize_seq(self, len: Option<usize>) -> Result<Seq<'a, S>, KeyError> {
-        Ok(match len {
-            Some(len) => {
-                put_len(self.sink, len);
-                Seq::Direct(self)
-            }
-            None => Seq::Buffered(Buffered {
-                sink: self.sink,
-                buf: Vec::new(),
-                entries: Vec::new(),
-                count: 0,
-                is_map: false,
-            }),
-        })
+    #[inline]
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a, S>, KeyError> {
+        Ok(self.open(tag::SEQ))
     }
     #[inline]
-    fn serialize_tuple(self, _len: usize) -> Result<Self, KeyError> {
-        Ok(self)
+    fn serialize_tuple(self, _len: usize) -> Result<Compound<'a, S>, KeyError> {
+        Ok(self.open(tag::TUPLE))
     }
     #[inline]
-    fn serialize_tuple_struct(self, _: &'static str, _len: usize) -> Result<Self, KeyError> {
-        Ok(self)
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, S>, KeyError> {
+        Ok(self.open_named(tag::TUPLE_STRUCT, name))
     }
     #[inline]
     fn serialize_tuple_variant(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self, KeyError> {
-        put_len(self.sink, index as usize);
-        Ok(self)
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Buffered<'a, S>, KeyError> {
-        Ok(Buffered {
-            sink: self.sink,
-            buf: Vec::new(),
-            entries: Vec::new(),
-            count: 0,
-            is_map: true,
-        })
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, S>, KeyError> {
+        put_variant(self.sink, tag::TUPLE_VARIANT, name, index, variant);
+        Ok(Compound { sink: self.sink })
     }
     #[inline]
-    fn serialize_struct(self, _: &'static str, _len: usize) -> Result<Self, KeyError> {
-        Ok(self)
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, S>, KeyError> {
+        Ok(self.open(tag::MAP))
+    }
+    #[inline]
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, S>, KeyError> {
+        Ok(self.open_named(tag::STRUCT, name))
     }
     #[inline]
     fn serialize_struct_variant(
         self,
-        _: &'static str,
+        name: &'static str,
         index: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self, KeyError> {
-        put_len(self.sink, index as usize);
-        Ok(self)
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a, S>, KeyError> {
+        put_variant(self.sink, tag::STRUCT_VARIANT, name, index, variant);
+        Ok(Compound { sink: self.sink })
     }
+
+    fn collect_seq<I>(self, iter: I) -> Result<(), KeyError>
+    where
+        I: IntoIterator,
+        I::Item: Serialize,
+    {
+        let iter = iter.into_iter();
+        if !is_unordered::<I::IntoIter>() {
+            let mut seq = self.open(tag::SEQ);
+            for item in iter {
+                seq.element(&item)?;
+            }
+            return seq.close();
+        }
+        let mut sorted = Sorted::default();
+        for item in iter {
+            sorted.part(|buf| item.serialize(Encoder { sink: buf }))?;
+        }
+        sorted.write_to(self.sink, tag::SET);
+        Ok(())
+    }
+
+    fn collect_map<K, V, I>(self, iter: I) -> Result<(), KeyError>
+    where
+        K: Serialize,
+        V: Serialize,
+        I: IntoIterator<Item = (K, V)>,
+    {
+        let iter = iter.into_iter();
+        if !is_unordered::<I::IntoIter>() {
+            let mut map = self.open(tag::MAP);
+            for (key, value) in iter {
+                map.element(&key)?;
+                map.element(&value)?;
+            }
+            return map.close();
+        }
+        let mut sorted = Sorted::default();
+        for (key, value) in iter {
+            sorted.part(|buf| {
+                key.serialize(Encoder { sink: &mut *buf })?;
+                value.serialize(Encoder { sink: buf })
+            })?;
+        }
+        sorted.write_to(self.sink, tag::UNORDERED_MAP);
+        Ok(())
+    }
+
     fn is_human_readable(&self) -> bool {
         false
     }
 }
 
-/// A sequence: written straight through when its length is known up front.
-enum Seq<'a, S: Sink> {
-    Direct(Encoder<'a, S>),
-    Buffered(Buffered<'a, S>),
-}
-
-impl<S: Sink> serde::ser::SerializeSeq for Seq<'_, S> {
-    type Ok = ();
-    type Error = KeyError;
-    #[inline]
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), KeyError> {
-        match self {
-            Seq::Direct(enc) => value.serialize(Encoder {
-                sink: &mut *enc.sink,
-            }),
-            Seq::Buffered(b) => {
-                b.count += 1;
-                value.serialize(Encoder { sink: &mut b.buf })
-            }
-        }
-    }
-    fn end(self) -> Result<(), KeyError> {
-        if let Seq::Buffered(b) = self {
-            b.finish();
-        }
-        Ok(())
-    }
-}
-
-impl<S: Sink> serde::ser::SerializeMap for Buffered<'_, S> {
-    type Ok = ();
-    type Error = KeyError;
-    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), KeyError> {
-        self.count += 1;
-        self.entries.push(self.buf.len());
-        key.serialize(Encoder {
-            sink: &mut self.buf,
-        })
-    }
-    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), KeyError> {
-        value.serialize(Encoder {
-            sink: &mut self.buf,
-        })
-    }
-    fn end(self) -> Result<(), KeyError> {
-        self.finish();
-        Ok(())
-    }
-}
-
-macro_rules! compound {
+macro_rules! elements {
     ($($trait:ident :: $method:ident),* $(,)?) => {
         $(
-            impl<S: Sink> serde::ser::$trait for Encoder<'_, S> {
+            impl<S: Sink> serde::ser::$trait for Compound<'_, S> {
                 type Ok = ();
                 type Error = KeyError;
                 #[inline]
                 fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), KeyError> {
-                    value.serialize(Encoder { sink: &mut *self.sink })
+                    self.element(value)
                 }
                 #[inline]
                 fn end(self) -> Result<(), KeyError> {
-                    Ok(())
+                    self.close()
                 }
             }
         )*
     };
 }
 
-compound!(
+elements!(
+    SerializeSeq::serialize_element,
     SerializeTuple::serialize_element,
     SerializeTupleStruct::serialize_field,
     SerializeTupleVariant::serialize_field
 );
 
+impl<S: Sink> serde::ser::SerializeMap for Compound<'_, S> {
+    type Ok = ();
+    type Error = KeyError;
+    #[inline]
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), KeyError> {
+        self.element(key)
+    }
+    #[inline]
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), KeyError> {
+        self.element(value)
+    }
+    #[inline]
+    fn end(self) -> Result<(), KeyError> {
+        self.close()
+    }
+}
+
 macro_rules! fields {
     ($($trait:ident),* $(,)?) => {
         $(
-            impl<S: Sink> serde::ser::$trait for Encoder<'_, S> {
+            impl<S: Sink> serde::ser::$trait for Compound<'_, S> {
                 type Ok = ();
                 type Error = KeyError;
-                /// A present field: marker 1, then the value.
                 #[inline]
-                fn serialize_field<T: ?Sized + Serialize>(&mut self, _: &'static str, value: &T) -> Result<(), KeyError> {
-                    self.sink.put(&[1]);
-                    value.serialize(Encoder { sink: &mut *self.sink })
+                fn serialize_field<T: ?Sized + Serialize>(&mut self, name: &'static str, value: &T) -> Result<(), KeyError> {
+                    self.sink.put(&[tag::FIELD]);
+                    put_name(self.sink, name);
+                    self.element(value)
                 }
-                /// A field left out by `skip_serializing_if`: marker 0, so that which field
-                /// was left out stays part of the key.
+                /// A field left out by `skip_serializing_if` stays in the key by its name, so
+                /// which field was left out tells two values apart.
                 #[inline]
-                fn skip_field(&mut self, _: &'static str) -> Result<(), KeyError> {
-                    self.sink.put(&[0]);
+                fn skip_field(&mut self, name: &'static str) -> Result<(), KeyError> {
+                    self.sink.put(&[tag::SKIPPED_FIELD]);
+                    put_name(self.sink, name);
                     Ok(())
                 }
                 #[inline]
                 fn end(self) -> Result<(), KeyError> {
-                    Ok(())
+                    self.close()
                 }
             }
         )*
@@ -736,7 +940,7 @@ fields!(SerializeStruct, SerializeStructVariant);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::{BTreeMap, HashMap, HashSet};
 
     fn key<T: Serialize + ?Sized>(v: &T) -> Key {
         KeyWriter::new().arg(v).finish()
@@ -765,17 +969,120 @@ mod tests {
             b.insert(i, i.to_string());
         }
         assert_eq!(key(&a), key(&b));
-        let c: BTreeMap<u32, String> = a.clone().into_iter().collect();
-        assert_eq!(key(&a), key(&c));
         b.insert(7, "x".into());
         assert_ne!(key(&a), key(&b));
+        // A `BTreeMap` is ordered already, and keeps its order: another shape of key.
+        let c: BTreeMap<u32, String> = a.clone().into_iter().collect();
+        let d: BTreeMap<u32, String> = a.clone().into_iter().collect();
+        assert_eq!(key(&c), key(&d));
+    }
+
+    #[test]
+    fn equal_hash_sets_give_one_key_also_inside_maps() {
+        let a: HashSet<String> = (0..50).map(|i| i.to_string()).collect();
+        let b: HashSet<String> = (0..50).rev().map(|i| i.to_string()).collect();
+        assert_eq!(key(&a), key(&b));
+        let ma: BTreeMap<u8, HashSet<String>> = [(1, a.clone())].into();
+        let mb: BTreeMap<u8, HashSet<String>> = [(1, b)].into();
+        assert_eq!(key(&ma), key(&mb));
+        let mut c = a.clone();
+        c.insert("x".into());
+        assert_ne!(key(&a), key(&c));
+    }
+
+    #[test]
+    fn values_of_different_kinds_never_share_a_key() {
+        let unit = key(&());
+        let none = key(&None::<u8>);
+        let empty_str = key("");
+        let empty_seq = key(&Vec::<u8>::new());
+        let empty_map = key(&BTreeMap::<u8, u8>::new());
+        let f = key(&false);
+        let zero_u8 = key(&0u8);
+        let zero_i8 = key(&0i8);
+        let all = [
+            unit, none, empty_str, empty_seq, empty_map, f, zero_u8, zero_i8,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_ne!(key(&1u32), key(&'\u{1}'));
+        assert_ne!(key(&0.0f64), key(&-0.0f64));
+        assert_ne!(key(&0.0f64), key(&0u64));
+    }
+
+    #[test]
+    fn struct_and_variant_names_are_in_the_key() {
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Lookup {
+            ById { id: u64 },
+            ByPhone { phone: u64 },
+        }
+        assert_ne!(
+            key(&Lookup::ById { id: 42 }),
+            key(&Lookup::ByPhone { phone: 42 })
+        );
+        #[derive(Serialize)]
+        enum Unit {
+            Celsius,
+            Kelvin,
+        }
+        /// `Unit` after a release that reordered its variants.
+        #[derive(Serialize)]
+        #[allow(dead_code)]
+        enum UnitV2 {
+            Kelvin,
+            Celsius,
+        }
+        assert_ne!(key(&Unit::Celsius), key(&UnitV2::Kelvin));
+        assert_ne!(key(&Unit::Kelvin), key(&UnitV2::Kelvin)); // index and enum name differ
+    }
+
+    #[test]
+    fn order_carrying_maps_keep_their_order() {
+        struct Ordered(Vec<(&'static str, u32)>);
+        impl Serialize for Ordered {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+            }
+        }
+        let a = Ordered(vec![("name", 1), ("age", 2)]);
+        let b = Ordered(vec![("age", 2), ("name", 1)]);
+        assert_ne!(key(&a), key(&b));
+    }
+
+    #[test]
+    fn types_are_told_apart_by_type_id_not_only_by_name() {
+        fn key_of<T>(_: &T) -> Key {
+            KeyWriter::new().ty::<T>().finish()
+        }
+        let one = || 1;
+        let two = || 2;
+        assert_eq!(
+            std::any::type_name_of_val(&one),
+            std::any::type_name_of_val(&two)
+        );
+        assert_ne!(key_of(&one), key_of(&two));
+        assert_eq!(key_of(&one), key_of(&one));
+        let first = {
+            struct Cfg;
+            KeyWriter::new().ty::<Cfg>().finish()
+        };
+        let second = {
+            struct Cfg;
+            KeyWriter::new().ty::<Cfg>().finish()
+        };
+        assert_ne!(first, second);
     }
 
     #[test]
     fn short_keys_stay_raw_and_long_ones_are_digests() {
         let short = key(&7u64);
         assert!(!short.is_digest());
-        assert_eq!(short.as_bytes(), &7u64.to_le_bytes());
+        assert_eq!(short.as_bytes(), &[tag::U64, 7, 0, 0, 0, 0, 0, 0, 0]);
         let long = key(&"x".repeat(1000));
         assert!(long.is_digest());
         assert_eq!(long, key(&"x".repeat(1000)));
@@ -838,8 +1145,9 @@ mod tests {
 
     #[test]
     fn raw_key_of_32_bytes_differs_from_digest() {
-        let raw = key(&[7u8; 31].as_slice()); // 1 length byte + 31 bytes = 32, kept raw
+        let raw = key("x".repeat(30).as_str()); // tag + length byte + 30 bytes = 32, kept raw
         assert!(!raw.is_digest());
         assert_eq!(raw.as_bytes().len(), INLINE);
+        assert!(key("x".repeat(31).as_str()).is_digest());
     }
 }

@@ -136,8 +136,8 @@ impl CacheHandle {
         args: A,
     ) {
         let key = KeyWriter::new()
-            .type_named(pointee(std::any::type_name::<S>()))
-            .arg(receiver)
+            .ty::<S>()
+            .receiver(receiver)
             .arg(&args)
             .finish();
         for cache in self.caches() {
@@ -148,10 +148,7 @@ impl CacheHandle {
     /// [`clear_entry`](Self::clear_entry) for a method declared with `hash_self = false`: the
     /// receiver is not in the key, but its type is (`clear_entry_of::<Circle, _>((2.0,))`).
     pub fn clear_entry_of<S: ?Sized, A: serde::Serialize>(&self, args: A) {
-        let key = KeyWriter::new()
-            .type_named(pointee(std::any::type_name::<S>()))
-            .arg(&args)
-            .finish();
+        let key = KeyWriter::new().ty::<S>().arg(&args).finish();
         for cache in self.caches() {
             cache.clear_entry(key);
         }
@@ -165,16 +162,6 @@ impl CacheHandle {
             .map(|(_, cache)| *cache)
             .collect()
     }
-}
-
-/// `T` for `&T`, `&&T`, `&mut T`: a receiver passed by reference one level too deep encodes
-/// the same, and must name the same type.
-fn pointee(type_name: &str) -> &str {
-    let mut name = type_name;
-    while let Some(rest) = name.strip_prefix('&') {
-        name = rest.strip_prefix("mut ").unwrap_or(rest);
-    }
-    name
 }
 
 /// A type or function path without generic arguments, and `<T as Trait>::f` as `T::f`:

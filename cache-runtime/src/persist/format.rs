@@ -25,9 +25,9 @@ use super::fingerprint::Fingerprint;
 
 /// The record's first bytes.
 pub const MAGIC: [u8; 8] = *b"fncache\0";
-/// The version of this layout (and of the payload encoding). A record of another version is
-/// a miss and is replaced.
-pub const VERSION: u32 = 1;
+/// The version of this layout (and of the payload and key encodings). A record of another
+/// version is a miss and is replaced. 2: keys that describe themselves (tags, names, type ids).
+pub const VERSION: u32 = 2;
 /// How long the header is; the payload follows it.
 pub const HEADER_LEN: usize = 160;
 
@@ -245,9 +245,9 @@ mod tests {
             ..header()
         };
         assert_eq!(open(&r, &other_type), Err(Invalid::WrongType));
-        let mut v2 = r.clone();
-        v2[8] = 2;
-        assert_eq!(open(&v2, &header()), Err(Invalid::Version(2)));
+        let mut v1 = r.clone();
+        v1[8] = 1;
+        assert_eq!(open(&v1, &header()), Err(Invalid::Version(1)));
         assert_eq!(
             open(b"garbage that is not a record", &header()),
             Err(Invalid::Magic)
