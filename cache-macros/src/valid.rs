@@ -4,6 +4,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReceiverKind, Type};
 
 use crate::attr::{Attribute, Options};
+use crate::effects::{Effect, effects};
 use crate::errors::Errors;
 use crate::input::Function;
 
@@ -53,6 +54,23 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
             impl_trait,
             format!("`{attr}` needs a concrete return type to store, not `impl Trait`"),
         );
+    }
+}
+
+/// Checks that no parameter lets the body change something for its caller: a hit skips the
+/// body, so the change would be skipped too, and the caller would see a wrong result. A `&mut`
+/// is refused in every parameter, hashed or not.
+pub(crate) fn check_params(attribute: Attribute, function: &Function<'_>, errors: &mut Errors) {
+    let attr = attribute.name();
+    for param in &function.params {
+        for effect in effects(param.ty) {
+            match effect {
+                Effect::MutRef(_) => errors.push_spanned(
+                    effect.culprit(),
+                    format!("`{attr}` cannot take a `&mut` parameter: on a hit the function does not run, so what it writes through `&mut` would be skipped; return the data instead (as part of the return value), or take it by value or by `&`"),
+                ),
+            }
+        }
     }
 }
 
