@@ -1,24 +1,45 @@
 //! What a parameter's written type lets the body change for its caller: a hit skips the body,
 //! so such a change would be skipped too.
 //!
-//! Found at any depth of the type: a `&mut` (`&mut T`, `Option<&mut T>`, `(&mut T, usize)`,
-//! `impl Iterator<Item = &mut T>`). Only the written type is seen: a type alias, a macro, or a
-//! struct holding a `&'a mut` inside is opaque here.
+//! Two things are found, at any depth of the type: a `&mut` (`&mut T`, `Option<&mut T>`,
+//! `(&mut T, usize)`, `impl Iterator<Item = &mut T>`), and a well-known interior-mutability type
+//! behind a shared reference (`&RefCell<T>`, `&[Cell<u8>]`, `Option<&std::sync::Mutex<T>>`).
+//! An owned `Arc<Mutex<T>>` is not found: it is a value whose contents are hashed into the key
+//! like any other (see the crate docs for that choice). Only the written type is seen: a type
+//! alias, a macro, or a struct holding a `&'a mut` inside is opaque here.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::visit::{self, Visit};
-use syn::{Attribute, Expr, ParenthesizedGenericArguments, ReturnType, Type};
-use syn::{TypeFnPtr, TypeReference};
+use syn::{Attribute, Expr, Ident, ParenthesizedGenericArguments, PathSegment, ReturnType, Type};
+use syn::{TypeFnPtr, TypePath, TypeReference};
+
+/// The last path segments that name a well-known interior-mutability type, whatever the
+/// path before them (`std::sync::Mutex`, `parking_lot::Mutex`, `tokio::sync::Mutex`), besides
+/// every `Atomic*` (see [`is_interior_mutable`]).
+const INTERIOR_MUTABLE: &[&str] = &[
+    "Cell",
+    "RefCell",
+    "UnsafeCell",
+    "SyncUnsafeCell",
+    "OnceCell",
+    "Mutex",
+    "ReentrantMutex",
+    "RwLock",
+    "OnceLock",
+];
 
 /// A place in a parameter's type through which the body can change what its caller sees.
 pub(crate) enum Effect<'a> {
     /// A `&mut` borrow (`&mut T`, `&'a mut T`), anywhere in the type.
     MutRef(&'a TypeReference),
+    /// A well-known interior-mutability type behind a shared reference, by its last path
+    /// segment: the `RefCell<T>` of `&std::cell::RefCell<T>`.
+    InteriorMut(&'a PathSegment),
 }
 
 impl Effect<'_> {
-    /// The tokens an error underlines: `&'a mut`.
+    /// The tokens an error underlines: `&'a mut`, or the `RefCell` of `&std::cell::RefCell<T>`.
     pub(crate) fn culprit(&self) -> TokenStream {
         match self {
             Effect::MutRef(reference) => {
@@ -30,6 +51,18 @@ impl Effect<'_> {
                 } = reference;
                 quote!(#and_token #lifetime #mutability)
             }
+            Effect::InteriorMut(segment) => segment.ident.to_token_stream(),
+        }
+    }
+
+    /// How a message names the culprit: `&mut`, `&RefCell<..>`, `&AtomicUsize`.
+    pub(crate) fn text(&self) -> String {
+        match self {
+            Effect::MutRef(_) => "&mut".to_owned(),
+            Effect::InteriorMut(segment) if segment.arguments.is_none() => {
+                format!("&{}", segment.ident)
+            }
+            Effect::InteriorMut(segment) => format!("&{}<..>", segment.ident),
         }
     }
 }
@@ -42,17 +75,32 @@ pub(crate) fn effects(ty: &Type) -> Vec<Effect<'_>> {
     finder.found
 }
 
+/// Whether `name` is the last segment of a well-known interior-mutability type:
+/// [`INTERIOR_MUTABLE`], `Atomic` and `Atomic` followed by a capital (`AtomicUsize`, `AtomicBool`).
+fn is_interior_mutable(name: &Ident) -> bool {
+    let name = name.to_string();
+    let atomic = name
+        .strip_prefix("Atomic")
+        .is_some_and(|rest| rest.chars().next().is_none_or(|c| c.is_ascii_uppercase()));
+    atomic || INTERIOR_MUTABLE.contains(&name.as_str())
+}
+
 #[derive(Default)]
 struct Finder<'a> {
+    /// How many shared references enclose the type being visited.
+    shared_refs: usize,
     found: Vec<Effect<'a>>,
 }
 
 impl<'a> Finder<'a> {
     /// The return type of a callable (`fn(..) -> R`, `impl Fn(..) -> R`): a value the body
-    /// gets from the callable. Its `&mut`s count: `impl Fn() -> &'static mut T` hands the body
-    /// a place to write.
+    /// gets from the callable, not one the caller lends, so the references around the
+    /// callable do not reach it. Its `&mut`s still count: `impl Fn() -> &'static mut T` hands
+    /// the body a place to write.
     fn visit_produced(&mut self, output: &'a ReturnType) {
+        let around = std::mem::take(&mut self.shared_refs);
         self.visit_return_type(output);
+        self.shared_refs = around;
     }
 }
 
@@ -62,11 +110,24 @@ impl<'a> Visit<'a> for Finder<'a> {
             self.found.push(Effect::MutRef(reference));
             return;
         }
+        self.shared_refs += 1;
         visit::visit_type_reference(self, reference);
+        self.shared_refs -= 1;
+    }
+
+    fn visit_type_path(&mut self, path: &'a TypePath) {
+        if self.shared_refs > 0
+            && let Some(last) = path.path.segments.last()
+            && is_interior_mutable(&last.ident)
+        {
+            self.found.push(Effect::InteriorMut(last));
+            return;
+        }
+        visit::visit_type_path(self, path);
     }
 
     // The parameters of a callable are what the body passes to it, not what the caller lends:
-    // `impl Fn(&mut Vec<u8>)` and `fn(&mut T) -> bool` are fine.
+    // `impl Fn(&mut Vec<u8>)` and `fn(&Cell<u8>)` are fine.
     fn visit_type_fn_ptr(&mut self, fn_ptr: &'a TypeFnPtr) {
         self.visit_produced(&fn_ptr.output);
     }
@@ -85,13 +146,14 @@ impl<'a> Visit<'a> for Finder<'a> {
 mod tests {
     use super::*;
 
-    /// What `effects` finds in `text`: `&mut` for a `MutRef`.
+    /// What `effects` finds in `text`: `&mut` for a `MutRef`, the ident for an `InteriorMut`.
     fn found(text: &str) -> Vec<String> {
         let ty: Type = syn::parse_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         effects(&ty)
             .iter()
             .map(|effect| match effect {
                 Effect::MutRef(_) => "&mut".to_owned(),
+                Effect::InteriorMut(segment) => segment.ident.to_string(),
             })
             .collect()
     }
@@ -119,7 +181,36 @@ mod tests {
         "<&'a mut T as IntoIterator>::IntoIter",
     ];
 
-    /// Types the caller cannot see changed through.
+    const INTERIOR_MUTS: &[(&str, &str)] = &[
+        ("&RefCell<T>", "RefCell"),
+        ("&Cell<u8>", "Cell"),
+        ("&UnsafeCell<u8>", "UnsafeCell"),
+        ("&OnceCell<String>", "OnceCell"),
+        ("&Mutex<Pool>", "Mutex"),
+        ("&RwLock<State>", "RwLock"),
+        ("&OnceLock<String>", "OnceLock"),
+        ("&AtomicUsize", "AtomicUsize"),
+        ("&AtomicBool", "AtomicBool"),
+        ("&std::sync::atomic::AtomicU64", "AtomicU64"),
+        ("&Atomic<u32>", "Atomic"),
+        ("&std::sync::Mutex<T>", "Mutex"),
+        ("&std::cell::RefCell<T>", "RefCell"),
+        ("&parking_lot::Mutex<T>", "Mutex"),
+        ("&parking_lot::ReentrantMutex<T>", "ReentrantMutex"),
+        ("&tokio::sync::Mutex<T>", "Mutex"),
+        ("&'static std::sync::RwLock<T>", "RwLock"),
+        ("Option<&Mutex<T>>", "Mutex"),
+        ("(&RefCell<T>, usize)", "RefCell"),
+        ("&[Cell<u8>]", "Cell"),
+        ("&Vec<RefCell<T>>", "RefCell"),
+        ("&Arc<Mutex<T>>", "Mutex"),
+        ("&&Mutex<T>", "Mutex"),
+        ("&(u8, Cell<u8>)", "Cell"),
+        ("&impl std::ops::Deref<Target = Mutex<T>>", "Mutex"),
+        ("impl Iterator<Item = &'a Cell<u8>>", "Cell"),
+    ];
+
+    /// Types the caller cannot see changed through, or whose changes are values in the key.
     const FINE: &[&str] = &[
         "T",
         "&T",
@@ -162,6 +253,13 @@ mod tests {
     }
 
     #[test]
+    fn interior_mutability_behind_a_shared_reference() {
+        for (text, name) in INTERIOR_MUTS {
+            assert_eq!(found(text), [*name], "{text}");
+        }
+    }
+
+    #[test]
     fn fine_types() {
         for text in FINE {
             assert_eq!(found(text), Vec::<String>::new(), "{text}");
@@ -171,8 +269,21 @@ mod tests {
     #[test]
     fn every_culprit_once_and_nothing_beneath_one() {
         assert_eq!(found("(&mut A, &mut B)"), ["&mut", "&mut"]);
+        assert_eq!(found("(&mut A, &RefCell<B>)"), ["&mut", "RefCell"]);
         assert_eq!(found("&mut Vec<&mut u8>"), ["&mut"]);
         assert_eq!(found("&mut RefCell<u8>"), ["&mut"]);
+        assert_eq!(found("&RefCell<Cell<u8>>"), ["RefCell"]);
+    }
+
+    #[test]
+    fn texts() {
+        let text = |ty: &str| -> Vec<String> {
+            let ty: Type = syn::parse_str(ty).unwrap();
+            effects(&ty).iter().map(Effect::text).collect()
+        };
+        assert_eq!(text("&'a mut u8"), ["&mut"]);
+        assert_eq!(text("&std::cell::RefCell<T>"), ["&RefCell<..>"]);
+        assert_eq!(text("&AtomicUsize"), ["&AtomicUsize"]);
     }
 
     #[test]
@@ -185,6 +296,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(culprits("Option<&'a mut Vec<u8>>"), ["& 'a mut"]);
+        assert_eq!(culprits("&std::sync::Mutex<u8>"), ["Mutex"]);
     }
 
     /// A type from a `macro_rules!` `$t:ty` arrives in invisible delimiters (`Type::Group`).
@@ -197,6 +309,7 @@ mod tests {
             syn::parse2(quote!(Option<#group>)).unwrap()
         };
         assert_eq!(effects(&grouped("&mut u8")).len(), 1);
+        assert_eq!(effects(&grouped("&Mutex<u8>")).len(), 1);
         assert_eq!(effects(&grouped("&u8")).len(), 0);
     }
 
@@ -231,6 +344,11 @@ mod tests {
         for culprit in MUT_REFS {
             for text in nest(culprit) {
                 assert_eq!(found(&text), ["&mut"], "{text}");
+            }
+        }
+        for (culprit, name) in INTERIOR_MUTS {
+            for text in nest(culprit) {
+                assert_eq!(found(&text), [*name], "{text}");
             }
         }
         for fine in FINE {

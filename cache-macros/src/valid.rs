@@ -58,17 +58,30 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
 }
 
 /// Checks that no parameter lets the body change something for its caller: a hit skips the
-/// body, so the change would be skipped too, and the caller would see a wrong result. A `&mut`
-/// is refused in every parameter, hashed or not.
+/// body, so the change would be skipped too, and the caller would see a wrong result.
+///
+/// A `&mut` is refused in every parameter, hashed or not. A shared reference to interior
+/// mutability (`&Mutex<T>`) is refused where its whole value would be the key; a parameter left
+/// out of the key (`_pool: &Mutex<Pool>`) or keyed by `#[hash_with]` declares what the result
+/// depends on, and is accepted.
 pub(crate) fn check_params(attribute: Attribute, function: &Function<'_>, errors: &mut Errors) {
     let attr = attribute.name();
     for param in &function.params {
+        let keyed_by_value = param.hashed && param.hash_with.is_none();
         for effect in effects(param.ty) {
             match effect {
                 Effect::MutRef(_) => errors.push_spanned(
                     effect.culprit(),
                     format!("`{attr}` cannot take a `&mut` parameter: on a hit the function does not run, so what it writes through `&mut` would be skipped; return the data instead (as part of the return value), or take it by value or by `&`"),
                 ),
+                Effect::InteriorMut(segment) if keyed_by_value => {
+                    let (name, text) = (&segment.ident, effect.text());
+                    errors.push_spanned(
+                        effect.culprit(),
+                        format!("`{attr}` cannot hash `{text}`: a hit skips the body, so what it changes through the `{name}` would be skipped, and what the `{name}` holds can change between taking the key and running the body; pass the data itself (`&T`), or prefix the parameter's name with `_` if it does not change the result"),
+                    );
+                }
+                Effect::InteriorMut(_) => {}
             }
         }
     }
