@@ -34,9 +34,10 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
         if let FnArg::Receiver(receiver) = arg {
             let mut_ref = match &receiver.kind {
                 ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
-                ReceiverKind::Typed(_, ty) => {
-                    matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
-                }
+                // `self: &mut Self`, `self: Pin<&mut Self>`
+                ReceiverKind::Typed(_, ty) => effects(ty)
+                    .iter()
+                    .any(|effect| matches!(effect, Effect::MutRef(_))),
                 _ => false,
             };
             if mut_ref {
