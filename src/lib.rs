@@ -49,6 +49,22 @@
 //!   (`("ab", "c")` is not `("a", "bc")`); a short encoding is compared byte for byte and a long
 //!   one by its 256-bit blake3 digest, so one call can never see another call's value. A
 //!   function's cache is also keyed by its code: editing the function starts a new cache.
+//! - **No changes through parameters.** A hit does not run the function, so what it would
+//!   change through a parameter is skipped, and the caller sees a wrong result (an empty
+//!   buffer). A parameter whose type holds a `&mut` anywhere (`&mut T`, `Option<&mut T>`,
+//!   `(&mut T, usize)`, `Vec<&mut T>`) is therefore a compile error, `_` name or not: return the
+//!   data instead. So is a hashed shared reference, at any depth, to a well-known
+//!   interior-mutability type (`Cell`, `RefCell`, `UnsafeCell`, `SyncUnsafeCell`, `OnceCell`,
+//!   `Mutex`, `ReentrantMutex`, `RwLock`, `OnceLock`, `Atomic*`, known by the last segment of
+//!   the path: `&parking_lot::Mutex<T>` too): pass the data, or, if it does not change the
+//!   result, leave it out of the key (`_pool: &Mutex<Pool>`) or key it with `#[hash_with]`; a
+//!   hit still skips what the body does to it. Owned values are accepted (`Mutex<T>`,
+//!   `Arc<Mutex<T>>`): their contents at the call are their part of the key, but what the body
+//!   changes through a shared `Arc` is skipped on a hit too. The attribute sees only the
+//!   written type: through a type alias, a generic `T`, a macro, a raw pointer, or a struct
+//!   that holds a `&'a mut` or a `&Mutex` inside, such changes are skipped on a hit with no
+//!   error. What a callable parameter takes is not its effect (`impl Fn(&mut Vec<u8>)` is
+//!   accepted).
 //! - **Compute once.** Concurrent callers with the same arguments wait for one computation and
 //!   share its result; callers with other arguments never wait for it. No lock is held while
 //!   the function runs, so it may call cached functions, itself included (see
@@ -191,15 +207,19 @@
 /// # Parameters and function shapes
 ///
 /// - A parameter whose name starts with `_` (or the pattern `_`) is left out of the key.
+/// - `&mut` parameters, and hashed `&RefCell<T>`, `&Mutex<T>`, `&AtomicUsize` and the like, are
+///   refused: a hit would skip what the body changes through them (see
+///   [No changes through parameters](crate#what-both-do)).
 /// - `#[hash_with(path)] session: &Session` puts `path(&session)` (any `Serialize` value) into
 ///   the key instead of the parameter, for a type that is not `Serialize` itself.
 /// - `async fn`: the awaited value is cached; concurrent awaits of one key run the body once;
 ///   if the task computing it is dropped, a waiting task takes over. Any executor works.
 /// - Methods (`&self`, `self`) and associated functions: `Self` and the receiver are part of
-///   the key (`hash_self = false` leaves the receiver out); `&mut self` is refused. Clear with
-///   [`cache_of(Type::method)`](cache_of). An attribute sees only its function, and tells an
-///   associated function from a free one by `self` or `Self` in it: one that has neither
-///   needs `associated = true` (`#[cache_data(associated = true)] fn double(x: u32) -> u32`).
+///   the key (`hash_self = false` leaves the receiver out); `&mut self` (and
+///   `self: Pin<&mut Self>`) is refused. Clear with [`cache_of(Type::method)`](cache_of). An
+///   attribute sees only its function, and tells an associated function from a free one by
+///   `self` or `Self` in it: one that has neither needs `associated = true`
+///   (`#[cache_data(associated = true)] fn double(x: u32) -> u32`).
 /// - Generic functions: the type and const arguments are part of the key, so `f::<u32>` and
 ///   `f::<u64>` never share an entry; `f::clear_entry::<u32>(..)` takes them too.
 /// - References, lifetimes, `impl Trait` parameters, `where` clauses, destructuring patterns,

@@ -60,6 +60,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
     valid::check_signature(attribute, &function, &mut errors);
     let mut view = Function::new(&function, &mut errors);
     view.in_impl |= options.associated.as_ref().is_some_and(|flag| flag.value);
+    valid::check_params(attribute, &view, &mut errors);
     valid::check_options(&options, &view, &mut errors);
     match errors.finish() {
         Ok(()) => {

@@ -4,11 +4,13 @@
 //!
 //! Each entry point parses, calls a pure `expand(kind, args, item)` and converts: the logic is
 //! in `attr` (options), `input` (the typed view of the function), `valid` (the accepted
-//! shapes) and `expand` (code generation).
+//! shapes; `effects` finds the parameters through which a skipped body would have changed
+//! something) and `expand` (code generation).
 
 mod attr;
 mod deprecate;
 mod duration;
+mod effects;
 mod errors;
 mod expand;
 mod input;

@@ -4,6 +4,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReceiverKind, Type};
 
 use crate::attr::{Attribute, Options};
+use crate::effects::{Effect, effects};
 use crate::errors::Errors;
 use crate::input::Function;
 
@@ -33,9 +34,10 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
         if let FnArg::Receiver(receiver) = arg {
             let mut_ref = match &receiver.kind {
                 ReceiverKind::Reference(_, _, mutability) => mutability.is_some(),
-                ReceiverKind::Typed(_, ty) => {
-                    matches!(&**ty, Type::Reference(r) if r.mutability.is_some())
-                }
+                // `self: &mut Self`, `self: Pin<&mut Self>`
+                ReceiverKind::Typed(_, ty) => effects(ty)
+                    .iter()
+                    .any(|effect| matches!(effect, Effect::MutRef(_))),
                 _ => false,
             };
             if mut_ref {
@@ -53,6 +55,36 @@ pub(crate) fn check_signature(attribute: Attribute, item: &ItemFn, errors: &mut 
             impl_trait,
             format!("`{attr}` needs a concrete return type to store, not `impl Trait`"),
         );
+    }
+}
+
+/// Checks that no parameter lets the body change something for its caller: a hit skips the
+/// body, so the change would be skipped too, and the caller would see a wrong result.
+///
+/// A `&mut` is refused in every parameter, hashed or not. A shared reference to interior
+/// mutability (`&Mutex<T>`) is refused where its whole value would be the key; a parameter left
+/// out of the key (`_pool: &Mutex<Pool>`) or keyed by `#[hash_with]` declares what the result
+/// depends on, and is accepted.
+pub(crate) fn check_params(attribute: Attribute, function: &Function<'_>, errors: &mut Errors) {
+    let attr = attribute.name();
+    for param in &function.params {
+        let keyed_by_value = param.hashed && param.hash_with.is_none();
+        for effect in effects(param.ty) {
+            match effect {
+                Effect::MutRef(_) => errors.push_spanned(
+                    effect.culprit(),
+                    format!("`{attr}` cannot take a `&mut` parameter: on a hit the function does not run, so what it writes through `&mut` would be skipped; return the data instead (as part of the return value), or take it by value or by `&`"),
+                ),
+                Effect::InteriorMut(segment) if keyed_by_value => {
+                    let (name, text) = (&segment.ident, effect.text());
+                    errors.push_spanned(
+                        effect.culprit(),
+                        format!("`{attr}` cannot hash `{text}`: a hit skips the body, so what it changes through the `{name}` would be skipped, and what the `{name}` holds can change between taking the key and running the body; pass the data itself (`&T`), or prefix the parameter's name with `_` if it does not change the result"),
+                    );
+                }
+                Effect::InteriorMut(_) => {}
+            }
+        }
     }
 }
 
