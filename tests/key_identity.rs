@@ -1,4 +1,4 @@
-//! Keys that tell every value and type apart (issue 9, cases 1–5, and the silent miss of equal
+//! Keys that tell every value and type apart (issue 9, cases 1–6, and the silent miss of equal
 //! `HashSet`s): each test is named after the wrong value it guards, and calls a cached function
 //! with arguments that an earlier key encoding merged, checking that each call gets the value
 //! its own arguments compute.
@@ -111,10 +111,12 @@ fn json_columns(row: Value) -> Vec<String> {
 
 #[test]
 fn an_index_map_in_two_orders_is_two_entries() {
-    let name_age: indexmap::IndexMap<String, u32> =
-        [("name".into(), 1), ("age".into(), 2)].into_iter().collect();
-    let age_name: indexmap::IndexMap<String, u32> =
-        [("age".into(), 2), ("name".into(), 1)].into_iter().collect();
+    let name_age: indexmap::IndexMap<String, u32> = [("name".into(), 1), ("age".into(), 2)]
+        .into_iter()
+        .collect();
+    let age_name: indexmap::IndexMap<String, u32> = [("age".into(), 2), ("name".into(), 1)]
+        .into_iter()
+        .collect();
     assert_eq!(name_age, age_name, "IndexMap's == ignores order");
     assert_eq!(columns(name_age), ["name", "age"]);
     assert_eq!(columns(age_name), ["age", "name"]);
@@ -153,7 +155,11 @@ fn equal_hash_sets_hit_one_entry_also_inside_maps() {
     let (b, nb) = build(true);
     assert_eq!(set_size(a, na), 80);
     assert_eq!(set_size(b, nb), 80);
-    assert_eq!(SET_CALLS.load(SeqCst), 1, "each set has its own random order");
+    assert_eq!(
+        SET_CALLS.load(SeqCst),
+        1,
+        "each set has its own random order"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,10 +199,7 @@ fn impl_trait_behind_a_reference_keys_by_its_concrete_type() {
 fn impl_trait_inside_vec_and_option_keys_by_its_concrete_type() {
     assert_eq!(show_vec(Vec::<u8>::new()), "[] of alloc::vec::Vec<u8>");
     assert_eq!(show_vec(Vec::<bool>::new()), "[] of alloc::vec::Vec<bool>");
-    assert_eq!(
-        show_option(None::<u8>),
-        "None of core::option::Option<u8>"
-    );
+    assert_eq!(show_option(None::<u8>), "None of core::option::Option<u8>");
     assert_eq!(
         show_option(None::<String>),
         "None of core::option::Option<alloc::string::String>"
@@ -248,4 +251,94 @@ fn block_local_structs_of_one_name_are_two_types() {
     };
     assert_eq!(first, "Cfg { first: 0 }");
     assert_eq!(second, "Cfg { second: 0 }");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. A trait's own type parameters, which the attribute on a method cannot name.
+
+struct Json;
+struct Yaml;
+
+#[derive(Serialize)]
+struct Doc {
+    title: String,
+}
+
+trait Format {
+    const NAME: &'static str;
+}
+
+impl Format for Json {
+    const NAME: &'static str = "json";
+}
+
+impl Format for Yaml {
+    const NAME: &'static str = "yaml";
+}
+
+trait Render<F> {
+    fn render(&self) -> String;
+}
+
+impl<F: Format> Render<F> for Doc {
+    #[cache_data]
+    fn render(&self) -> String {
+        format!("{} as {}", self.title, F::NAME)
+    }
+}
+
+trait Describe<T: Format> {
+    #[cache_data]
+    fn describe(&self) -> String
+    where
+        Self: Serialize,
+    {
+        format!("described as {}", T::NAME)
+    }
+}
+
+impl Describe<Json> for Doc {}
+impl Describe<Yaml> for Doc {}
+
+#[test]
+fn a_traits_type_parameter_is_in_the_key() {
+    let doc = Doc {
+        title: "report".into(),
+    };
+    assert_eq!(<Doc as Render<Json>>::render(&doc), "report as json");
+    assert_eq!(<Doc as Render<Yaml>>::render(&doc), "report as yaml");
+    assert_eq!(<Doc as Render<Json>>::render(&doc), "report as json");
+}
+
+#[test]
+fn a_default_methods_trait_parameter_is_in_the_key() {
+    let doc = Doc {
+        title: "report".into(),
+    };
+    assert_eq!(<Doc as Describe<Json>>::describe(&doc), "described as json");
+    assert_eq!(<Doc as Describe<Yaml>>::describe(&doc), "described as yaml");
+}
+
+static BOOK_RENDERS: AtomicUsize = AtomicUsize::new(0);
+
+#[derive(Serialize)]
+struct Book(u8);
+
+impl<F: Format> Render<F> for Book {
+    #[cache_data]
+    fn render(&self) -> String {
+        BOOK_RENDERS.fetch_add(1, SeqCst);
+        format!("book {} as {}", self.0, F::NAME)
+    }
+}
+
+#[test]
+fn clear_entry_of_a_generic_trait_method_reaches_its_instances() {
+    let book = Book(1);
+    assert_eq!(<Book as Render<Json>>::render(&book), "book 1 as json");
+    assert_eq!(<Book as Render<Yaml>>::render(&book), "book 1 as yaml");
+    assert_eq!(BOOK_RENDERS.load(SeqCst), 2);
+    fncache::cache_of(<Book as Render<Json>>::render).clear_entry(&book, ());
+    assert_eq!(<Book as Render<Json>>::render(&book), "book 1 as json");
+    assert_eq!(BOOK_RENDERS.load(SeqCst), 3, "the entry was cleared");
 }

@@ -168,10 +168,14 @@ fn cache_static(plan: &Plan, function: &Function<'_>, cache: &TokenStream) -> To
     let method = function.name().to_string();
     // Registered under each `Self` that calls it (a trait's default method is shared by every
     // implementor), so that `cache_of(Type::method)` finds it; a repeat costs one load.
+    let instance = instance_marker();
+    // The marker is a closure: its type carries every generic parameter around the method,
+    // also those of a trait or `impl` that the attribute cannot see (see `key_expr`).
     quote! {
         static #cache: #cache_type = #new_cache(#id);
         static __FNCACHE_SELF: ::fncache::__private::MethodName = ::fncache::__private::MethodName::new(#method);
-        __FNCACHE_SELF.register::<Self>(&#cache);
+        let #instance = || {};
+        __FNCACHE_SELF.register::<Self, _>(&#cache, &#instance);
     }
 }
 
@@ -278,34 +282,43 @@ fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
     quote_spanned!(span=> ::fncache::__private::Hooks::<#value>::new() #calls,)
 }
 
-/// The key of a call, in this order: `Self` (for a method), the generic type and const
-/// arguments, the concrete types of `impl Trait` in unhashed parameters, the receiver (unless
-/// `hash_self = false`), then each hashed parameter (a method's as one tuple, the shape its
-/// `CacheHandle::clear_entry` is given). Each step carries its parameter's type span, so a type
-/// that is not `Serialize` is reported there.
+/// The name of a method's instance marker (see `cache_static`).
+fn instance_marker() -> syn::Ident {
+    syn::Ident::new("__fncache_instance", proc_macro2::Span::mixed_site())
+}
+
+/// The key of a call, in this order: for a method, `Self` and the method's instance (which
+/// holds every generic parameter around it: the method's own, its `impl`'s and its trait's);
+/// for a free function, its generic type and const arguments and the concrete types of
+/// `impl Trait` in unhashed parameters; then the receiver (unless `hash_self = false`), then
+/// each hashed parameter (a method's as one tuple, the shape its `CacheHandle::clear_entry` is
+/// given). Each step carries its parameter's type span, so a type that is not `Serialize` is
+/// reported there.
 fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
     let mut steps: Vec<TokenStream> = Vec::new();
-    if function.in_impl {
-        steps.push(quote!(.ty::<Self>()));
-    }
-    for ty in function.type_params() {
-        steps.push(quote!(.ty::<#ty>()));
-    }
-    for value in function.const_params() {
-        steps.push(quote!(.arg(&#value)));
-    }
     let mut cfg_steps = Vec::new();
-    for param in function
-        .params
-        .iter()
-        .filter(|p| !p.hashed && p.has_impl_trait())
-    {
-        let ident = &param.ident;
-        let step = quote_spanned!(param.ty.span()=> .ty_of(&#ident));
-        if param.cfgs.is_empty() {
-            steps.push(step);
-        } else {
-            cfg_steps.push((param.cfgs.clone(), step));
+    if function.in_impl {
+        let instance = instance_marker();
+        steps.push(quote!(.ty::<Self>().instance(&#instance)));
+    } else {
+        for ty in function.type_params() {
+            steps.push(quote!(.ty::<#ty>()));
+        }
+        for value in function.const_params() {
+            steps.push(quote!(.arg(&#value)));
+        }
+        for param in function
+            .params
+            .iter()
+            .filter(|p| !p.hashed && p.has_impl_trait())
+        {
+            let ident = &param.ident;
+            let step = quote_spanned!(param.ty.span()=> .ty_of(&#ident));
+            if param.cfgs.is_empty() {
+                steps.push(step);
+            } else {
+                cfg_steps.push((param.cfgs.clone(), step));
+            }
         }
     }
     let hash_self = options.hash_self.as_ref().is_none_or(|flag| flag.value);
@@ -327,7 +340,9 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
         ident.set_span(ident.span().located_at(param.ty.span()));
         let step = match &param.hash_with {
             Some(path) => quote_spanned!(path.span()=> .hashed_with(&(#path)(&#ident))),
-            None if param.has_impl_trait() => quote_spanned!(param.ty.span()=> .arg_typed(&#ident)),
+            None if param.has_impl_trait() && !function.in_impl => {
+                quote_spanned!(param.ty.span()=> .arg_typed(&#ident))
+            }
             None => quote_spanned!(param.ty.span()=> .arg(&#ident)),
         };
         if param.cfgs.is_empty() {

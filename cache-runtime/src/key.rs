@@ -221,6 +221,23 @@ impl KeyWriter {
         self
     }
 
+    /// Appends the identity of the instance of a method that `marker`, a closure defined in its
+    /// body, belongs to. A closure's type carries every generic parameter around it: the
+    /// method's, its `impl`'s, and a trait's own (`impl<F> Render<F> for Doc`, a default
+    /// method of `trait Describe<T>`), which the attribute on the method cannot name.
+    #[inline]
+    pub fn instance<M: ?Sized>(self, marker: &M) -> Self {
+        self.instance_bits(instance_of(marker))
+    }
+
+    /// [`instance`](Self::instance) by what [`instance_of`] returned.
+    #[inline]
+    pub fn instance_bits(mut self, bits: [u8; 16]) -> Self {
+        self.put(&[tag::INSTANCE]);
+        self.put(&bits);
+        self
+    }
+
     /// [`ty`](Self::ty) of the type of `value`, which need not be nameable: an `impl Trait`
     /// anywhere in a parameter's type, also in an unhashed parameter.
     #[inline]
@@ -432,6 +449,13 @@ impl serde::ser::Error for KeyError {
     }
 }
 
+/// The identity of the type of `marker` (see [`KeyWriter::instance`]).
+#[inline]
+pub fn instance_of<M: ?Sized>(marker: &M) -> [u8; 16] {
+    let _ = marker;
+    type_fingerprint(typeid::of::<M>())
+}
+
 /// The bits of a [`TypeId`](std::any::TypeId), as its `Hash` impl gives them (std exposes no
 /// other stable view): fixed for one build of the program.
 #[inline]
@@ -539,6 +563,8 @@ mod tag {
     pub(super) const SKIPPED_FIELD: u8 = 34;
     /// A type's identity ([`KeyWriter::ty`](super::KeyWriter::ty)).
     pub(super) const TYPE: u8 = 35;
+    /// The instance of a method ([`KeyWriter::instance`](super::KeyWriter::instance)).
+    pub(super) const INSTANCE: u8 = 36;
 }
 
 /// The iterator types of collections whose iteration order carries no meaning, and differs

@@ -4,7 +4,7 @@
 //! A cache registers itself when it is first used; one never used holds nothing to clear.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::key::{Key, KeyWriter};
 
@@ -22,7 +22,7 @@ pub(crate) static DATA: Registry = Registry(Mutex::new(Vec::new()));
 pub(crate) static RESOURCES: Registry = Registry(Mutex::new(Vec::new()));
 
 /// Method caches by name (`my_crate::Point::area`), registered on their first call.
-static METHODS: Mutex<Vec<(String, &'static dyn Clear)>> = Mutex::new(Vec::new());
+static METHODS: Mutex<Vec<Method>> = Mutex::new(Vec::new());
 
 impl Registry {
     pub(crate) fn register(&self, cache: &'static dyn Clear) {
@@ -50,13 +50,21 @@ pub fn clear_all_resources() {
     RESOURCES.clear_all();
 }
 
-/// A cached method's name and the last `Self` it was registered under, kept in a `static` in
-/// the method's body beside its cache.
+/// A cached method's name and the last instance it was registered under, kept in a `static`
+/// in the method's body beside its cache.
 pub struct MethodName {
     method: &'static str,
-    /// The address of the last registered `type_name::<Self>()`: a repeat call returns after
-    /// one load. (The same type may show up under another address; registering is idempotent.)
-    last_self: AtomicUsize,
+    /// The last registered instance (see [`KeyWriter::instance`]): a repeat call returns after
+    /// two loads. A method called alternately as two instances registers again (idempotently).
+    last: [AtomicU64; 2],
+}
+
+/// A method's cache as [`cache_of`] finds it: its name, and the instances it has been called as
+/// (each `Self` of a trait's default method, each type argument of a generic `impl`).
+struct Method {
+    name: String,
+    cache: &'static dyn Clear,
+    instances: Vec<[u8; 16]>,
 }
 
 impl MethodName {
@@ -64,31 +72,44 @@ impl MethodName {
     pub const fn new(method: &'static str) -> Self {
         MethodName {
             method,
-            last_self: AtomicUsize::new(0),
+            last: [AtomicU64::new(0), AtomicU64::new(0)],
         }
     }
 
-    /// Records `cache` under `Self`'s path and the method's name, for [`cache_of`].
+    /// Records `cache` under `Self`'s path and the method's name, for [`cache_of`], with the
+    /// instance that `marker` (the closure whose type is in the method's keys) belongs to.
     #[inline]
-    pub fn register<S: ?Sized>(&self, cache: &'static dyn Clear) {
-        let self_type = std::any::type_name::<S>();
-        let address = self_type.as_ptr() as usize;
-        if self.last_self.load(Ordering::Relaxed) != address {
-            register_method(cache, self_type, self.method);
-            self.last_self.store(address, Ordering::Relaxed);
+    pub fn register<S: ?Sized, M: ?Sized>(&self, cache: &'static dyn Clear, marker: &M) {
+        let bits = crate::key::instance_of(marker);
+        let words = [
+            u64::from_le_bytes(bits[..8].try_into().expect("8 bytes")),
+            u64::from_le_bytes(bits[8..].try_into().expect("8 bytes")),
+        ];
+        if self.last[0].load(Ordering::Relaxed) != words[0]
+            || self.last[1].load(Ordering::Relaxed) != words[1]
+        {
+            register_method(cache, std::any::type_name::<S>(), self.method, bits);
+            self.last[0].store(words[0], Ordering::Relaxed);
+            self.last[1].store(words[1], Ordering::Relaxed);
         }
     }
 }
 
 #[cold]
-fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str) {
+fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str, instance: [u8; 16]) {
     let name = format!("{}::{method}", normalize(self_type));
     let mut methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
-    if !methods
-        .iter()
-        .any(|(n, c)| *n == name && std::ptr::addr_eq(*c, cache))
-    {
-        methods.push((name, cache));
+    let found = methods
+        .iter_mut()
+        .find(|m| m.name == name && std::ptr::addr_eq(m.cache, cache));
+    match found {
+        Some(m) if !m.instances.contains(&instance) => m.instances.push(instance),
+        Some(_) => {}
+        None => methods.push(Method {
+            name,
+            cache,
+            instances: vec![instance],
+        }),
     }
 }
 
@@ -120,7 +141,7 @@ impl CacheHandle {
 
     /// Drops every cached entry of the method (for a generic `impl`, of every instantiation).
     pub fn clear(&self) {
-        for cache in self.caches() {
+        for (cache, _) in self.caches() {
             cache.clear();
         }
     }
@@ -130,36 +151,47 @@ impl CacheHandle {
     ///
     /// An argument under `#[hash_with(path)]` is given as `path(&arg)`'s value. Give literals
     /// their parameter's type (`4u64`, not `4`, for a `u64`): an `i32` encodes differently.
+    /// For a method of a generic `impl` or trait, the entry for these arguments goes in every
+    /// instance the method has been called as.
     pub fn clear_entry<S: ?Sized + serde::Serialize, A: serde::Serialize>(
         &self,
         receiver: &S,
         args: A,
     ) {
-        let key = KeyWriter::new()
-            .ty::<S>()
-            .receiver(receiver)
-            .arg(&args)
-            .finish();
-        for cache in self.caches() {
-            cache.clear_entry(key);
+        for (cache, instances) in self.caches() {
+            for instance in instances {
+                let key = KeyWriter::new()
+                    .ty::<S>()
+                    .instance_bits(instance)
+                    .receiver(receiver)
+                    .arg(&args)
+                    .finish();
+                cache.clear_entry(key);
+            }
         }
     }
 
     /// [`clear_entry`](Self::clear_entry) for a method declared with `hash_self = false`: the
     /// receiver is not in the key, but its type is (`clear_entry_of::<Circle, _>((2.0,))`).
     pub fn clear_entry_of<S: ?Sized, A: serde::Serialize>(&self, args: A) {
-        let key = KeyWriter::new().ty::<S>().arg(&args).finish();
-        for cache in self.caches() {
-            cache.clear_entry(key);
+        for (cache, instances) in self.caches() {
+            for instance in instances {
+                let key = KeyWriter::new()
+                    .ty::<S>()
+                    .instance_bits(instance)
+                    .arg(&args)
+                    .finish();
+                cache.clear_entry(key);
+            }
         }
     }
 
-    fn caches(&self) -> Vec<&'static dyn Clear> {
+    fn caches(&self) -> Vec<(&'static dyn Clear, Vec<[u8; 16]>)> {
         let methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
         methods
             .iter()
-            .filter(|(name, _)| *name == self.name)
-            .map(|(_, cache)| *cache)
+            .filter(|m| m.name == self.name)
+            .map(|m| (m.cache, m.instances.clone()))
             .collect()
     }
 }
