@@ -35,6 +35,13 @@ fn square(x: u64) -> u64 {
     x * x
 }
 
+/// A `HashSet` iterates in another order in every process (a random hasher per set).
+#[cache_data(persist = "disk", show_spinner = false)]
+fn set_total(names: std::collections::HashSet<String>) -> usize {
+    ran();
+    names.len()
+}
+
 #[cache_data(persist = "disk", show_spinner = false)]
 fn other(x: u64) -> u64 {
     ran();
@@ -111,6 +118,10 @@ fn child() {
             }
         }
         "other" => report("other", other(1)),
+        "hash_set" => {
+            let names = (0..64).map(|i| format!("name{i}")).collect();
+            report("set_total", set_total(names));
+        }
         "shapes" => {
             report("bytes", format!("{:?}", doubled(3u8)));
             report("strings", format!("{:?}", doubled(String::from("a"))));
@@ -158,6 +169,18 @@ fn a_second_process_hits_the_disk_without_running_the_body() {
     assert_eq!((second.u64("square8"), second.u64("runs8")), (64, 0));
     assert_eq!((second.u64("square9"), second.u64("runs9")), (81, 1));
     assert_eq!(second.u64("warnings"), 0);
+}
+
+#[test]
+fn equal_hash_sets_hit_one_entry_across_processes() {
+    let dir = TempDir::new("hash_set");
+    let first = run(child_command(dir.path(), "hash_set"));
+    assert_eq!((first.u64("set_total"), first.u64("total")), (64, 1));
+    for _ in 0..3 {
+        let next = run(child_command(dir.path(), "hash_set"));
+        assert_eq!((next.u64("set_total"), next.u64("total")), (64, 0));
+    }
+    assert_eq!(entries(dir.path()).len(), 1, "one file, not one per process");
 }
 
 #[test]
