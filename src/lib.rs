@@ -44,10 +44,8 @@
 //! # What both do
 //!
 //! - **Keys.** Every parameter whose name does not start with `_` is part of the key, and must
-//!   implement `serde::Serialize` (a compile error on its type says so otherwise). Arguments are
-//!   encoded canonically (two `HashMap`s with the same contents are the same key) and framed
-//!   (`("ab", "c")` is not `("a", "bc")`); a short encoding is compared byte for byte and a long
-//!   one by its 256-bit blake3 digest, so one call can never see another call's value. A
+//!   implement `serde::Serialize` (a compile error on its type says so otherwise); so are the
+//!   types a call is made with. See [Keys](#keys) for exactly what tells two calls apart. A
 //!   function's cache is also keyed by its code: editing the function starts a new cache.
 //! - **No changes through parameters.** A hit does not run the function, so what it would
 //!   change through a parameter is skipped, and the caller sees a wrong result (an empty
@@ -119,6 +117,47 @@
 //!   `show_time = true` adds the elapsed time. [`progress::set_progress_hook`] routes it
 //!   elsewhere (a TUI, a log) or silences it.
 //! - **Tests of ttl** need not sleep: [`clock::advance`] moves the cache's clock forward.
+//!
+//! # Keys
+//!
+//! A key is what serde says of the arguments, written so that two different things never read
+//! the same: two calls share an entry only if every hashed argument made the same serde calls
+//! with the same values, and the call was made with the same types.
+//!
+//! - **Every value says what it is.** Each value the serializer sees is written with its
+//!   serde kind: `false`, `0u8`, `0i8`, `""`, `[]`, `{}`, `()` and `None` are eight keys, and
+//!   so are `1u32` and `'\u{1}'`. Struct, variant and field names are written where serde
+//!   gives them, so `#[serde(untagged)]` variants that carry the same payload under other
+//!   field names (`ById { id }`, `ByPhone { phone }`), or a `serde_json::Value` of another
+//!   kind, never meet; a field left out by `skip_serializing_if` is marked by its name.
+//!   Strings and sequences are framed (`("ab", "c")` is not `("a", "bc")`).
+//! - **Floats by their bits**: `0.0` and `-0.0` are two keys; a NaN finds only the same NaN.
+//! - **Order where it means something.** A `HashMap` or `HashSet` (std's or hashbrown's, at
+//!   any depth) is written sorted, so equal ones give one key whatever their hasher; every
+//!   other map or sequence keeps its order: an `IndexMap`, or a `serde_json::Map` with
+//!   `preserve_order`, in two orders is two keys. (fncache knows a collection is unordered by
+//!   the iterator type serde hands it; a map it does not know is keyed in its order: at worst
+//!   a miss, never a shared key.)
+//! - **Types.** A generic function's type and const arguments are in the key, and so is the
+//!   concrete type of every `impl Trait` in a parameter's type, at any depth and also in an
+//!   unhashed parameter (`_f: impl Fn(u32) -> u32`: two closures are two entries). A method's
+//!   key holds its instance, which carries every generic parameter around it: the method's,
+//!   its `impl`'s, and its trait's own (`impl<F> Render<F> for Doc`; a default method of
+//!   `trait Describe<T>`). Types are told apart by `TypeId`, not by name: two closures of one
+//!   function, or two block-local `struct Cfg` in sibling blocks, are two types.
+//! - **What serde does not write is not in the key.** A field under `#[serde(skip)]` (of an
+//!   argument or of `self`), or a `Serialize` impl that leaves state out, cannot tell two values
+//!   apart: `alice.whoami()` answers `bob.whoami()` if the field that differs is skipped. So
+//!   do untagged variants whose payloads serialize identically (`A(u8)` and `B(u8)` under
+//!   `#[serde(untagged)]`: serde writes nothing of the variant). Std types with such impls:
+//!   a `SocketAddrV6`'s flow info and scope id, and whether a `RangeInclusive` is exhausted,
+//!   are not serialized. Key such arguments with `#[hash_with(path)]`, returning what
+//!   identifies them.
+//!
+//! A short key (up to 32 bytes: a few numbers or a short string) is compared byte for byte
+//! with no hashing; a longer one by its 256-bit blake3 digest. The encoding is stable across
+//! processes of one build (persisted entries depend on it); a `TypeId` may change with the
+//! next build, so a persisted entry of a generic function or method is then a miss.
 //!
 //! # Recursion
 //!
@@ -221,7 +260,9 @@
 ///   `self` or `Self` in it: one that has neither needs `associated = true`
 ///   (`#[cache_data(associated = true)] fn double(x: u32) -> u32`).
 /// - Generic functions: the type and const arguments are part of the key, so `f::<u32>` and
-///   `f::<u64>` never share an entry; `f::clear_entry::<u32>(..)` takes them too.
+///   `f::<u64>` never share an entry; `f::clear_entry::<u32>(..)` takes them too. So is the
+///   concrete type of an `impl Trait` anywhere in a parameter's type, also of an unhashed one,
+///   which `f::clear_entry` therefore takes as well (see [Keys](crate#keys)).
 /// - References, lifetimes, `impl Trait` parameters, `where` clauses, destructuring patterns,
 ///   `#[cfg]` on parameters, `unsafe fn`, visibility and other attributes pass through.
 ///   `const fn` and `extern` functions are compile errors.

@@ -180,7 +180,11 @@ fn equal_hash_sets_hit_one_entry_across_processes() {
         let next = run(child_command(dir.path(), "hash_set"));
         assert_eq!((next.u64("set_total"), next.u64("total")), (64, 0));
     }
-    assert_eq!(entries(dir.path()).len(), 1, "one file, not one per process");
+    assert_eq!(
+        entries(dir.path()).len(),
+        1,
+        "one file, not one per process"
+    );
 }
 
 #[test]
