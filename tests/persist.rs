@@ -480,7 +480,7 @@ fn rewrite_forever() {
     use fncache::__private::KeyWriter;
     use fncache::persist::{DiskStorage, Entry, Function, Retention, Storage};
     let disk = DiskStorage::new(std::env::var_os("FNCACHE_DIR").unwrap());
-    let key = KeyWriter::new().arg(&BIG).finish();
+    let key = KeyWriter::new().arg_primitive(&BIG).finish();
     let entry = Entry::new(Function::of(big::__fncache().id()), key.digest());
     let record = disk.get(&entry).unwrap().expect("the entry to rewrite");
     loop {

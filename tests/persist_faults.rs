@@ -55,7 +55,7 @@ fn call(id: FnId, x: u64) -> (Value, bool, usize) {
     let (got, warnings) = count_warnings(|| {
         cache.get(
             || Options::new().persist(true),
-            KeyWriter::new().arg(&x).finish(),
+            KeyWriter::new().arg_primitive(&x).finish(),
             || {
                 ran.set(true);
                 value(x)
@@ -66,7 +66,7 @@ fn call(id: FnId, x: u64) -> (Value, bool, usize) {
 }
 
 fn path_of(id: FnId, x: u64) -> PathBuf {
-    let key = KeyWriter::new().arg(&x).finish();
+    let key = KeyWriter::new().arg_primitive(&x).finish();
     DiskStorage::new(root()).entry_path(&Entry::new(Function::of(&id), key.digest()))
 }
 

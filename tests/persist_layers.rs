@@ -29,7 +29,7 @@ fn root() -> &'static Path {
 }
 
 fn entry_path(id: &FnId, x: u64) -> PathBuf {
-    let key = KeyWriter::new().arg(&x).finish();
+    let key = KeyWriter::new().arg_primitive(&x).finish();
     DiskStorage::new(root()).entry_path(&Entry::new(Function::of(id), key.digest()))
 }
 
@@ -105,7 +105,7 @@ fn sweeps_remove_expired_entries_and_stale_temporary_files() {
     let options = || Options::new().persist(true).ttl(Duration::from_secs(60));
     let store = |cache: &'static DataCache, x: u64| {
         let ran = Cell::new(false);
-        cache.get(options, KeyWriter::new().arg(&x).finish(), || {
+        cache.get(options, KeyWriter::new().arg_primitive(&x).finish(), || {
             ran.set(true);
             x
         });

@@ -138,7 +138,9 @@ fn source(x: u32) -> Vec<u32> {
 }
 
 fn key(x: u32) -> fncache::__private::Key {
-    fncache::__private::KeyWriter::new().arg(&x).finish()
+    fncache::__private::KeyWriter::new()
+        .arg_primitive(&x)
+        .finish()
 }
 
 /// A new process (a fresh cache of the same function) finds the record in the store.

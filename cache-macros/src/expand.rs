@@ -343,6 +343,10 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
             None if param.has_impl_trait() && !function.in_impl => {
                 quote_spanned!(param.ty.span()=> .arg_typed(&#ident))
             }
+            // A method's parameters go in as the tuple its handle is given: tagged.
+            None if param.is_primitive() && !function.in_impl => {
+                quote_spanned!(param.ty.span()=> .arg_primitive(&#ident))
+            }
             None => quote_spanned!(param.ty.span()=> .arg(&#ident)),
         };
         if param.cfgs.is_empty() {

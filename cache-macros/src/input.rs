@@ -25,6 +25,22 @@ pub(crate) struct Param<'a> {
 }
 
 impl Param<'_> {
+    /// Whether the type is written as a primitive number, `bool` or `char` (`u64`, not
+    /// `&u64`): keyed by its bytes alone (`KeyWriter::arg_primitive`).
+    pub(crate) fn is_primitive(&self) -> bool {
+        const PRIMITIVES: [&str; 16] = [
+            "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+            "f32", "f64", "bool", "char",
+        ];
+        match self.ty {
+            Type::Path(path) if path.qself.is_none() => path
+                .path
+                .get_ident()
+                .is_some_and(|ident| PRIMITIVES.iter().any(|p| ident == p)),
+            _ => false,
+        }
+    }
+
     /// Whether the type has an `impl Trait` anywhere in it (`impl Display`, `&impl Display`,
     /// `Vec<impl Trait>`): a hidden type parameter, whose concrete type must go into the key.
     pub(crate) fn has_impl_trait(&self) -> bool {

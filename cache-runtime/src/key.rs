@@ -261,6 +261,15 @@ impl KeyWriter {
         self
     }
 
+    /// Appends an argument whose declared type is a primitive number, `bool` or `char`: its
+    /// bytes alone, with no tag. The function fixes that type at this position, so the tag
+    /// would tell nothing, and a key of one `u64` stays 8 bytes, written with one store.
+    #[inline(always)]
+    pub fn arg_primitive<T: Primitive>(mut self, value: &T) -> Self {
+        value.put_to(&mut self);
+        self
+    }
+
     /// Appends a method's receiver (as [`arg`](Self::arg), with a diagnostic about `self`).
     #[inline]
     pub fn receiver<T: ?Sized + crate::bounds::HashableReceiver>(self, value: &T) -> Self {
@@ -334,6 +343,55 @@ impl Sink for KeyWriter {
             }
             _ => self.spill(bytes),
         }
+    }
+}
+
+/// A type whose key needs no tag where its type is declared: the primitive numbers, `bool`
+/// and `char` (see [`KeyWriter::arg_primitive`]). Sealed: implemented for these types only.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a primitive type, though its name is one",
+    note = "a type named like a primitive (`u64`, `bool`) shadows it; rename it, or write the primitive's path (`core::primitive::u64`)"
+)]
+pub trait Primitive: sealed::Sealed {
+    #[doc(hidden)]
+    fn put_to(&self, writer: &mut KeyWriter);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! primitive {
+    ($($ty:ty),*) => {
+        $(
+            impl sealed::Sealed for $ty {}
+            impl Primitive for $ty {
+                #[inline(always)]
+                fn put_to(&self, writer: &mut KeyWriter) {
+                    writer.put(&self.to_le_bytes());
+                }
+            }
+        )*
+    };
+}
+
+primitive!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64
+);
+
+impl sealed::Sealed for bool {}
+impl Primitive for bool {
+    #[inline(always)]
+    fn put_to(&self, writer: &mut KeyWriter) {
+        writer.put(&[u8::from(*self)]);
+    }
+}
+
+impl sealed::Sealed for char {}
+impl Primitive for char {
+    #[inline(always)]
+    fn put_to(&self, writer: &mut KeyWriter) {
+        writer.put(&u32::from(*self).to_le_bytes());
     }
 }
 
@@ -681,10 +739,14 @@ impl Sorted {
 macro_rules! fixed {
     ($($name:ident: $ty:ty => $tag:ident),* $(,)?) => {
         $(
+            /// The tag and the bytes in one write: a key of one number is built with one
+            /// store, which the hit's read of the key's first word can be forwarded from.
             #[inline]
             fn $name(self, v: $ty) -> Result<(), KeyError> {
-                self.sink.put(&[tag::$tag]);
-                self.sink.put(&v.to_le_bytes());
+                let mut bytes = [0u8; 1 + std::mem::size_of::<$ty>()];
+                bytes[0] = tag::$tag;
+                bytes[1..].copy_from_slice(&v.to_le_bytes());
+                self.sink.put(&bytes);
                 Ok(())
             }
         )*
@@ -1001,6 +1063,17 @@ mod tests {
         let c: BTreeMap<u32, String> = a.clone().into_iter().collect();
         let d: BTreeMap<u32, String> = a.clone().into_iter().collect();
         assert_eq!(key(&c), key(&d));
+    }
+
+    #[test]
+    fn a_declared_primitive_is_its_bytes_alone() {
+        let key = KeyWriter::new().arg_primitive(&7u64).finish();
+        assert_eq!(key.as_bytes(), &7u64.to_le_bytes());
+        let two = KeyWriter::new()
+            .arg_primitive(&true)
+            .arg_primitive(&'a')
+            .finish();
+        assert_eq!(two.as_bytes(), &[1, b'a', 0, 0, 0]);
     }
 
     #[test]
