@@ -143,8 +143,9 @@
 //!   unhashed parameter (`_f: impl Fn(u32) -> u32`: two closures are two entries). A method's
 //!   key holds its instance, which carries every generic parameter around it: the method's,
 //!   its `impl`'s, and its trait's own (`impl<F> Render<F> for Doc`; a default method of
-//!   `trait Describe<T>`). Types are told apart by `TypeId`, not by name: two closures of one
-//!   function, or two block-local `struct Cfg` in sibling blocks, are two types.
+//!   `trait Describe<T>`). Types are told apart by their name and 64 bits of their `TypeId`
+//!   (all that std exposes stably), not by name alone: two closures of one function, or two
+//!   block-local `struct Cfg` in sibling blocks, are two types.
 //! - **What serde does not write is not in the key.** A field under `#[serde(skip)]` (of an
 //!   argument or of `self`), or a `Serialize` impl that leaves state out, cannot tell two values
 //!   apart: `alice.whoami()` answers `bob.whoami()` if the field that differs is skipped. So

@@ -207,16 +207,15 @@ impl KeyWriter {
     /// Appends the identity of a type: a generic function's type argument, a method's `Self`,
     /// or the concrete type behind an `impl Trait` parameter.
     ///
-    /// The identity is the type's [`TypeId`](std::any::TypeId) (taken without a `'static`
-    /// bound, lifetimes erased), which tells apart what names cannot: two closures of one
-    /// function, or two block-local `struct Cfg` in sibling blocks. Its name follows, so that a
-    /// persisted key also names the type. A `TypeId` is fixed for one build of the program; the
+    /// The identity is the type's name and 64 bits of its [`TypeId`](std::any::TypeId) (taken
+    /// without a `'static` bound, lifetimes erased), which tell apart what names cannot: two
+    /// closures of one function, or two block-local `struct Cfg` in sibling blocks. A `TypeId` is fixed for one build of the program; the
     /// next build of changed code may give another, and its persisted entries of generic
     /// functions are then misses, never another type's values.
     #[inline]
     pub fn ty<T: ?Sized>(mut self) -> Self {
         self.put(&[tag::TYPE]);
-        self.put(&type_fingerprint(typeid::of::<T>()));
+        self.put(&type_bits(typeid::of::<T>()).to_le_bytes());
         put_name(&mut self, std::any::type_name::<T>());
         self
     }
@@ -224,7 +223,8 @@ impl KeyWriter {
     /// Appends the identity of the instance of a method that `marker`, a closure defined in its
     /// body, belongs to. A closure's type carries every generic parameter around it: the
     /// method's, its `impl`'s, and a trait's own (`impl<F> Render<F> for Doc`, a default
-    /// method of `trait Describe<T>`), which the attribute on the method cannot name.
+    /// method of `trait Describe<T>`), which the attribute on the method cannot name. The
+    /// instances of one method are told apart by 64 bits of that type's `TypeId`.
     #[inline]
     pub fn instance<M: ?Sized>(self, marker: &M) -> Self {
         self.instance_bits(instance_of(marker))
@@ -232,9 +232,9 @@ impl KeyWriter {
 
     /// [`instance`](Self::instance) by what [`instance_of`] returned.
     #[inline]
-    pub fn instance_bits(mut self, bits: [u8; 16]) -> Self {
+    pub fn instance_bits(mut self, bits: u64) -> Self {
         self.put(&[tag::INSTANCE]);
-        self.put(&bits);
+        self.put(&bits.to_le_bytes());
         self
     }
 
@@ -509,21 +509,18 @@ impl serde::ser::Error for KeyError {
 
 /// The identity of the type of `marker` (see [`KeyWriter::instance`]).
 #[inline]
-pub fn instance_of<M: ?Sized>(marker: &M) -> [u8; 16] {
+pub fn instance_of<M: ?Sized>(marker: &M) -> u64 {
     let _ = marker;
-    type_fingerprint(typeid::of::<M>())
+    type_bits(typeid::of::<M>())
 }
 
-/// The bits of a [`TypeId`](std::any::TypeId), as its `Hash` impl gives them (std exposes no
-/// other stable view): fixed for one build of the program.
+/// What a [`TypeId`](std::any::TypeId) gives of itself through `Hash`, the only view std
+/// keeps stable: 64 of its bits (std hashes one word), fixed for one build of the program.
 #[inline]
-fn type_fingerprint(id: std::any::TypeId) -> [u8; 16] {
-    /// Keeps the words a `TypeId` hashes itself into, folding any past the first two.
+fn type_bits(id: std::any::TypeId) -> u64 {
+    /// Keeps what is written, folding anything past one word (std writes one `u64`).
     #[derive(Default)]
-    struct Bits {
-        words: [u64; 2],
-        count: usize,
-    }
+    struct Bits(u64);
     impl Hasher for Bits {
         fn write(&mut self, bytes: &[u8]) {
             for chunk in bytes.chunks(8) {
@@ -533,20 +530,15 @@ fn type_fingerprint(id: std::any::TypeId) -> [u8; 16] {
             }
         }
         fn write_u64(&mut self, word: u64) {
-            let slot = &mut self.words[self.count % 2];
-            *slot = slot.rotate_left(29) ^ word;
-            self.count += 1;
+            self.0 = self.0.rotate_left(29) ^ word;
         }
         fn finish(&self) -> u64 {
-            self.words[0]
+            self.0
         }
     }
     let mut bits = Bits::default();
     id.hash(&mut bits);
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&bits.words[0].to_le_bytes());
-    out[8..].copy_from_slice(&bits.words[1].to_le_bytes());
-    out
+    bits.0
 }
 
 #[inline]

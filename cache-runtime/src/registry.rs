@@ -4,7 +4,7 @@
 //! A cache registers itself when it is first used; one never used holds nothing to clear.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::key::{Key, KeyWriter};
 
@@ -54,9 +54,11 @@ pub fn clear_all_resources() {
 /// in the method's body beside its cache.
 pub struct MethodName {
     method: &'static str,
-    /// The last registered instance (see [`KeyWriter::instance`]): a repeat call returns after
-    /// two loads. A method called alternately as two instances registers again (idempotently).
-    last: [AtomicU64; 2],
+    /// The last registered instance (see [`KeyWriter::instance`]), once `any` is set: a repeat
+    /// call returns after two loads. A method called alternately as two instances registers
+    /// again (idempotently).
+    last: AtomicU64,
+    any: AtomicBool,
 }
 
 /// A method's cache as [`cache_of`] finds it: its name, and the instances it has been called as
@@ -64,7 +66,7 @@ pub struct MethodName {
 struct Method {
     name: String,
     cache: &'static dyn Clear,
-    instances: Vec<[u8; 16]>,
+    instances: Vec<u64>,
 }
 
 impl MethodName {
@@ -72,7 +74,8 @@ impl MethodName {
     pub const fn new(method: &'static str) -> Self {
         MethodName {
             method,
-            last: [AtomicU64::new(0), AtomicU64::new(0)],
+            last: AtomicU64::new(0),
+            any: AtomicBool::new(false),
         }
     }
 
@@ -81,22 +84,16 @@ impl MethodName {
     #[inline]
     pub fn register<S: ?Sized, M: ?Sized>(&self, cache: &'static dyn Clear, marker: &M) {
         let bits = crate::key::instance_of(marker);
-        let words = [
-            u64::from_le_bytes(bits[..8].try_into().expect("8 bytes")),
-            u64::from_le_bytes(bits[8..].try_into().expect("8 bytes")),
-        ];
-        if self.last[0].load(Ordering::Relaxed) != words[0]
-            || self.last[1].load(Ordering::Relaxed) != words[1]
-        {
+        if !self.any.load(Ordering::Acquire) || self.last.load(Ordering::Relaxed) != bits {
             register_method(cache, std::any::type_name::<S>(), self.method, bits);
-            self.last[0].store(words[0], Ordering::Relaxed);
-            self.last[1].store(words[1], Ordering::Relaxed);
+            self.last.store(bits, Ordering::Relaxed);
+            self.any.store(true, Ordering::Release);
         }
     }
 }
 
 #[cold]
-fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str, instance: [u8; 16]) {
+fn register_method(cache: &'static dyn Clear, self_type: &str, method: &str, instance: u64) {
     let name = format!("{}::{method}", normalize(self_type));
     let mut methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
     let found = methods
@@ -186,7 +183,7 @@ impl CacheHandle {
         }
     }
 
-    fn caches(&self) -> Vec<(&'static dyn Clear, Vec<[u8; 16]>)> {
+    fn caches(&self) -> Vec<(&'static dyn Clear, Vec<u64>)> {
         let methods = METHODS.lock().unwrap_or_else(|e| e.into_inner());
         methods
             .iter()
