@@ -160,6 +160,36 @@
 //! processes of one build (persisted entries depend on it); a `TypeId` may change with the
 //! next build, so a persisted entry of a generic function or method is then a miss.
 //!
+//! # Values
+//!
+//! A `#[cache_data]` value is stored only if what a hit will decode is the value that was
+//! computed; otherwise the call is computed every time (a miss, with one warning per
+//! function), never answered with another value. Each value is checked when it is stored:
+//!
+//! - **bincode first.** bincode's format is positional, so the names `Serialize` writes are
+//!   traced and compared, while the bytes are decoded back, with the `FIELDS` and `VARIANTS`
+//!   the type's `Deserialize` declares. A field skipped on one side only, a variant that is
+//!   not deserialized (`#[serde(skip)]` on a variant renumbers its successors) or a
+//!   `skip_serializing_if` that fired shows up there.
+//! - **CBOR where bincode cannot carry the value**: `skip_serializing_if`, `#[serde(flatten)]`
+//!   (maps of unknown length), and every `Deserialize` that needs `deserialize_any`
+//!   (`serde_json::Value`, untagged, internally and adjacently tagged enums). CBOR (through
+//!   `ciborium`) writes field and variant names and each value's kind. A function whose
+//!   value needed CBOR once stores its later values in CBOR directly; its hits cost more
+//!   (a 32-byte `String` field in a struct: see `benches/RESULTS.md`).
+//! - **Then the decoded value is compared with the computed one**: with `==` where the return
+//!   type is `PartialEq` (the macro finds out by itself, also for a generic `T: PartialEq`),
+//!   otherwise by their serialized forms (encoded as keys are, so `HashMap` order does not
+//!   matter). Without `==`, what `Serialize` leaves out is not seen: a `#[serde(skip)]` field
+//!   comes back as its `Default`. And an untagged enum whose variants can serialize alike
+//!   (`A(5)` and `B(5)` are both `5`) can only be checked by `==`: a type that needs
+//!   `deserialize_any` and is not `PartialEq` is not cached; derive `PartialEq` for it.
+//!
+//! So values that no format reads back as they were (a `SocketAddrV6`'s scope id, a drained
+//! `RangeInclusive`, a skipped field that is not at its default) are recomputed on every
+//! call where the type is `PartialEq`. The checks run once per computed value, on a miss;
+//! hits only decode.
+//!
 //! # Recursion
 //!
 //! A cached function may call itself and other cached functions; what it must not do is wait
@@ -215,7 +245,8 @@
 
 /// Caches a function's data: each call gets its own fresh copy of the value.
 ///
-/// The value is stored encoded (serde + bincode 2), and every hit decodes a new copy, so a
+/// The value is stored encoded (serde + bincode 2, or CBOR where bincode cannot carry it:
+/// see the crate docs, "Values"), and every hit decodes a new copy, so a
 /// caller can mutate what it gets without changing what any other caller (or a later call)
 /// sees. The return type must implement `Serialize` and `DeserializeOwned`; for `Result<T, E>`
 /// only `T` must, and an `Err` is not cached.
@@ -274,6 +305,7 @@
 /// fn prices(symbols: Vec<String>, _retries: u32) -> Result<Vec<f64>, String> {
 ///     prices::__fncache().get_or_err(
 ///         || Options::new().ttl(..).max_entries(1000).show_spinner(..),
+///         (&Probe::<Vec<f64>>::new()).exact(), // `==` if the type has it: see "Values"
 ///         KeyWriter::new().arg(&symbols).finish(),
 ///         move || -> Result<Vec<f64>, String> { /* the original body */ },
 ///     )
@@ -435,6 +467,7 @@ pub struct ReadmeDoctests;
 
 #[doc(hidden)]
 pub mod __private {
+    pub use fncache_runtime::codec::{ByEq, BySerialization, Exact, Probe};
     pub use fncache_runtime::key::{Key, KeyWriter};
     pub use fncache_runtime::{
         DataCache, FnId, Hooks, MethodName, Options, ResourceCache, ShowSpinner, log_deprecation,

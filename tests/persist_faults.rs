@@ -55,6 +55,7 @@ fn call(id: FnId, x: u64) -> (Value, bool, usize) {
     let (got, warnings) = count_warnings(|| {
         cache.get(
             || Options::new().persist(true),
+            fncache_runtime::codec::Exact::by_serialization(),
             KeyWriter::new().arg_primitive(&x).finish(),
             || {
                 ran.set(true);

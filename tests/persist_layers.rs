@@ -105,10 +105,15 @@ fn sweeps_remove_expired_entries_and_stale_temporary_files() {
     let options = || Options::new().persist(true).ttl(Duration::from_secs(60));
     let store = |cache: &'static DataCache, x: u64| {
         let ran = Cell::new(false);
-        cache.get(options, KeyWriter::new().arg_primitive(&x).finish(), || {
-            ran.set(true);
-            x
-        });
+        cache.get(
+            options,
+            fncache_runtime::codec::Exact::by_serialization(),
+            KeyWriter::new().arg_primitive(&x).finish(),
+            || {
+                ran.set(true);
+                x
+            },
+        );
         ran.get()
     };
     let cache: &'static DataCache = Box::leak(Box::new(DataCache::new(id)));

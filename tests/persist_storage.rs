@@ -153,6 +153,7 @@ fn a_record_in_the_store_is_a_hit() {
     let restarted: &'static DataCache = Box::leak(Box::new(DataCache::new(id)));
     let value: Vec<u32> = restarted.get(
         || Options::new().persist(true),
+        fncache_runtime::codec::Exact::by_serialization(),
         key(5),
         || panic!("computed, but the record was in the store"),
     );

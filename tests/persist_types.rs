@@ -42,6 +42,7 @@ fn call<T: Serialize + DeserializeOwned>(
     let (value, warnings) = count_warnings(|| {
         cache.get(
             || Options::new().persist(true),
+            fncache_runtime::codec::Exact::by_serialization(),
             KeyWriter::new().arg(&1u8).finish(),
             || {
                 ran.set(true);
@@ -211,7 +212,8 @@ fn a_field_retyped_is_a_miss_even_where_the_old_bytes_would_decode() {
         key.digest(),
     ));
     let record = fs::read(file).unwrap();
-    let stored: retyped::Model = fncache_runtime::codec::decode(&record[HEADER_LEN..]).unwrap();
+    let stored: retyped::Model =
+        fncache_runtime::codec::decode_stored(&record[HEADER_LEN..]).unwrap();
     assert_eq!(stored, retyped_model());
 }
 
@@ -266,6 +268,7 @@ fn a_type_without_a_fingerprint_stays_in_memory() {
     let get = || {
         cache.get(
             || Options::new().persist(true),
+            fncache_runtime::codec::Exact::by_serialization(),
             KeyWriter::new().finish(),
             || {
                 runs.set(runs.get() + 1);

@@ -215,6 +215,7 @@ fn call_expr(
 ) -> TokenStream {
     let options_closure = options_expr(options, plan.deprecation.as_deref(), function);
     let hooks = (plan.kind == Kind::Resource).then(|| hooks_expr(options, function));
+    let exact = (plan.kind == Kind::Data).then(|| exact_expr(function));
     let key = key_expr(function, options);
     let method = get_method(function);
     let output = match &function.item.sig.output {
@@ -222,7 +223,7 @@ fn call_expr(
         ReturnType::Type(arrow, ty) => Some(quote!(#arrow #ty)),
     };
     let compute = compute_closure(function, output);
-    let call = quote!(#cache.#method(#options_closure, #hooks #key, #compute));
+    let call = quote!(#cache.#method(#options_closure, #hooks #exact #key, #compute));
     if function.is_async() {
         quote!(#call.await)
     } else {
@@ -280,6 +281,26 @@ fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
         .cached()
         .map_or_else(|| function.name().span(), |ty| ty.span());
     quote_spanned!(span=> ::fncache::__private::Hooks::<#value>::new() #calls,)
+}
+
+/// How a data function's hits are checked against what it computed: `==` where its type is
+/// `PartialEq`, found by method lookup on a probe (`&Probe<T>` has `ByEq::exact` only if
+/// `T: PartialEq`; `&&Probe<T>` always has `BySerialization::exact`).
+fn exact_expr(function: &Function<'_>) -> TokenStream {
+    let Some(ty) = function
+        .output
+        .cached()
+        .filter(|ty| !crate::input::mentions_impl(ty.to_token_stream()))
+    else {
+        return quote!(::fncache::__private::Exact::by_serialization(),);
+    };
+    quote_spanned! {ty.span()=>
+        {
+            #[allow(unused_imports)]
+            use ::fncache::__private::{ByEq as _, BySerialization as _};
+            (&::fncache::__private::Probe::<#ty>::new()).exact()
+        },
+    }
 }
 
 /// The name of a method's instance marker (see `cache_static`).

@@ -215,7 +215,7 @@ fn hash_with(attrs: &[Attribute], errors: &mut Errors) -> Option<Expr> {
 }
 
 /// Whether `tokens` hold the keyword `impl` (in a type: an `impl Trait`, at any depth).
-fn mentions_impl(tokens: TokenStream) -> bool {
+pub(crate) fn mentions_impl(tokens: TokenStream) -> bool {
     tokens.into_iter().any(|tree| match tree {
         TokenTree::Ident(ident) => ident == "impl",
         TokenTree::Group(group) => mentions_impl(group.stream()),

@@ -1,17 +1,126 @@
-//! The one place that knows how values are encoded: serde through bincode 2.
+//! The one place that knows how values are encoded: serde through bincode 2, or through CBOR
+//! for values that bincode's positional format cannot carry.
 //!
-//! Everything else in fncache speaks of "encoded bytes" only, so the format can change here
+//! Everything else in fncache speaks of "encoded bytes" only, so the formats can change here
 //! (with a new format version for anything persisted) without touching the rest.
 //!
-//! bincode encodes; [`decode`] reads bincode's encoding back with a deserializer of our own,
+//! A stored value ([`encode_stored`]) is one byte naming its [`Codec`], then its encoding, and
+//! it is stored only if decoding it gives back the value that was computed:
+//!
+//! 1. **Positional** (bincode, the fast path). The names the value's `Serialize` impl writes
+//!    (each struct's fields, each variant's index and name) are traced and, while the bytes
+//!    are decoded back, compared with the `FIELDS` and `VARIANTS` its `Deserialize` impl
+//!    declares (`shape.rs`): a field skipped on one side only, a variant that is not
+//!    deserialized, or a `skip_serializing_if` that fired would each shift the decoding, and
+//!    each shows up there.
+//! 2. **Self-describing** (CBOR, through `ciborium`), when the positional format cannot carry
+//!    the value: `skip_serializing_if`, sequences and maps of unknown length
+//!    (`#[serde(flatten)]`), `Deserialize` impls that need `deserialize_any` (untagged,
+//!    internally and adjacently tagged enums, `serde_json::Value`). CBOR writes field and
+//!    variant names and each value's kind, so those types read back.
+//!
+//! Either way the decoded value is then compared with the computed one: with `==` where the
+//! type is `PartialEq` (the macro finds out, see [`Exact`]), otherwise by their serialized
+//! forms, encoded as keys are (canonical, so two equal `HashMap`s agree whatever their order).
+//! A value that fails every check is not cached: a miss, never a different value.
+//!
+//! The hit path ([`decode_stored`]) reads bincode's encoding with a deserializer of our own,
 //! because it runs on every `#[cache_data]` hit and bincode's decoder cost more than the rest
 //! of a small value's hit. Bytes read back from disk may have been damaged or crafted, so no
 //! length read from them makes it allocate more than they hold.
 
 mod reader;
+mod shape;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// How a stored value is encoded: the first byte of what [`encode_stored`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Codec {
+    /// bincode 2's standard encoding, read back by fncache's own decoder.
+    Positional = 0,
+    /// CBOR (RFC 8949) through `ciborium`, which writes names and kinds.
+    SelfDescribing = 1,
+}
+
+/// How to tell whether a decoded value is the one computed: `==` where the type has it.
+///
+/// The macros build it with a [`Probe`] (`Some(PartialEq::eq)` for a
+/// `PartialEq` type, `None` otherwise); without `==`, two values are compared by their
+/// serialized forms, which cannot see what `Serialize` leaves out (a `#[serde(skip)]` field).
+pub struct Exact<T>(Option<fn(&T, &T) -> bool>);
+
+impl<T> Exact<T> {
+    /// Compare with this function (`PartialEq::eq`).
+    pub const fn by(eq: fn(&T, &T) -> bool) -> Self {
+        Exact(Some(eq))
+    }
+
+    /// Compare serialized forms.
+    pub const fn by_serialization() -> Self {
+        Exact(None)
+    }
+}
+
+impl<T> Clone for Exact<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Exact<T> {}
+
+/// How the macros find `==` for a return type: `(&Probe::<T>::new()).exact()`, with
+/// [`ByEq`] and [`BySerialization`] in scope, is [`Exact::by`]`(PartialEq::eq)` where
+/// `T: PartialEq` is known and [`Exact::by_serialization`] otherwise (method lookup tries the
+/// receiver `&Probe<T>` before `&&Probe<T>`).
+///
+/// ```
+/// use fncache_runtime::codec::{ByEq as _, BySerialization as _, Probe};
+/// struct Opaque;
+/// let _with_eq = (&Probe::<String>::new()).exact();
+/// let _without = (&Probe::<Opaque>::new()).exact();
+/// ```
+pub struct Probe<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Probe<T> {
+    /// The probe of `T`.
+    pub const fn new() -> Self {
+        Probe(std::marker::PhantomData)
+    }
+}
+
+impl<T> Default for Probe<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// [`Probe`]'s answer for a `PartialEq` type.
+pub trait ByEq<T> {
+    /// `Exact::by(PartialEq::eq)`.
+    fn exact(&self) -> Exact<T>;
+}
+
+impl<T: PartialEq> ByEq<T> for Probe<T> {
+    fn exact(&self) -> Exact<T> {
+        Exact::by(<T as PartialEq>::eq)
+    }
+}
+
+/// [`Probe`]'s answer for any other type.
+pub trait BySerialization<T> {
+    /// `Exact::by_serialization()`.
+    fn exact(&self) -> Exact<T>;
+}
+
+impl<T> BySerialization<T> for &Probe<T> {
+    fn exact(&self) -> Exact<T> {
+        Exact::by_serialization()
+    }
+}
 
 /// Why a value could not be encoded or decoded.
 #[derive(Debug)]
@@ -68,6 +177,155 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     let value = T::deserialize(&mut reader).map_err(|e| CodecError(e.to_string()))?;
     whole(bytes, bytes.len() - reader.remaining())?;
     Ok(value)
+}
+
+/// Appends the codec byte and the encoding of `value` to `out` (which may already hold a
+/// header), having checked that decoding it gives back `value`; returns the codec used.
+///
+/// `positional` says whether to try bincode first (a function whose values needed CBOR once
+/// goes straight to it). On an error `out` is as it was.
+///
+/// ```
+/// use fncache_runtime::codec::{decode_stored, encode_stored, Codec, Exact};
+/// #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+/// struct Order {
+///     #[serde(default, skip_serializing_if = "Option::is_none")]
+///     coupon: Option<String>,
+///     items: Vec<u32>,
+/// }
+/// let order = Order { coupon: None, items: vec![3] };
+/// let mut bytes = Vec::new();
+/// // bincode would drop the field and misread `items`: this one goes through CBOR.
+/// let codec = encode_stored(&order, Exact::by(PartialEq::eq), true, &mut bytes).unwrap();
+/// assert_eq!(codec, Codec::SelfDescribing);
+/// assert_eq!(decode_stored::<Order>(&bytes).unwrap(), order);
+/// ```
+pub fn encode_stored<T: Serialize + DeserializeOwned>(
+    value: &T,
+    exact: Exact<T>,
+    positional: bool,
+    out: &mut Vec<u8>,
+) -> Result<Codec, CodecError> {
+    let start = out.len();
+    let positional_failed = if positional {
+        match encode_positional(value, exact, out) {
+            Ok(()) => return Ok(Codec::Positional),
+            Err(e) => {
+                out.truncate(start);
+                Some(e)
+            }
+        }
+    } else {
+        None
+    };
+    match encode_self_describing(value, exact, out) {
+        Ok(()) => Ok(Codec::SelfDescribing),
+        Err(e) => {
+            out.truncate(start);
+            Err(match positional_failed {
+                Some(first) => CodecError(format!("{first}; in CBOR, {e}")),
+                None => e,
+            })
+        }
+    }
+}
+
+fn encode_positional<T: Serialize + DeserializeOwned>(
+    value: &T,
+    exact: Exact<T>,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
+    let events = shape::trace(value).map_err(|e| CodecError(e.to_string()))?;
+    out.push(Codec::Positional as u8);
+    let start = out.len();
+    encode_into(value, out)?;
+    let bytes = &out[start..];
+    let mut reader = reader::Reader::checking(bytes, events);
+    let decoded = T::deserialize(&mut reader).map_err(|e| CodecError(e.to_string()))?;
+    reader
+        .checked_all()
+        .map_err(|e| CodecError(e.to_string()))?;
+    whole(bytes, bytes.len() - reader.remaining())?;
+    same(value, &decoded, exact)
+}
+
+fn encode_self_describing<T: Serialize + DeserializeOwned>(
+    value: &T,
+    exact: Exact<T>,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
+    out.push(Codec::SelfDescribing as u8);
+    let start = out.len();
+    ciborium::into_writer(value, &mut *out)
+        .map_err(|e| CodecError(format!("it cannot be encoded ({e})")))?;
+    let decoded = decode_cbor::<T>(&out[start..])?;
+    if exact.0.is_none() && !crate::persist::traceable::<T>() {
+        // Its `Deserialize` asks for `deserialize_any`: an untagged enum may be in it, whose
+        // variants can serialize alike, so equal serialized forms would prove nothing.
+        return Err(CodecError(format!(
+            "`{}` needs the self-describing format and may hold an untagged enum, which only `==` can check; derive `PartialEq` for it to be cached",
+            std::any::type_name::<T>()
+        )));
+    }
+    same(value, &decoded, exact)
+}
+
+fn decode_cbor<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    let mut rest = bytes;
+    let value = ciborium::from_reader(&mut rest)
+        .map_err(|e| CodecError(format!("it does not decode back ({e})")))?;
+    if rest.is_empty() {
+        Ok(value)
+    } else {
+        Err(trailing(rest.len()))
+    }
+}
+
+/// Whether `decoded` is `computed`: by `==` where the type has it, else by the digests of
+/// their canonical serialized forms.
+fn same<T: Serialize>(computed: &T, decoded: &T, exact: Exact<T>) -> Result<(), CodecError> {
+    let same = match exact.0 {
+        Some(eq) => eq(computed, decoded),
+        None => match (print(computed), print(decoded)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        },
+    };
+    if same {
+        Ok(())
+    } else {
+        Err(CodecError(String::from(
+            "it decodes back into a different value",
+        )))
+    }
+}
+
+/// The digest of `value`'s canonical serialized form (as keys encode it).
+fn print<T: Serialize>(value: &T) -> Option<blake3::Hash> {
+    struct Digest(blake3::Hasher);
+    impl crate::key::Sink for Digest {
+        fn put(&mut self, bytes: &[u8]) {
+            self.0.update(bytes);
+        }
+    }
+    let mut digest = Digest(blake3::Hasher::new());
+    crate::key::encode(value, &mut digest).ok()?;
+    Some(digest.0.finalize())
+}
+
+/// Decodes a value that [`encode_stored`] wrote (codec byte first); trailing bytes are an error.
+#[inline]
+pub fn decode_stored<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+    match bytes.split_first() {
+        Some((0, rest)) => decode(rest),
+        Some((1, rest)) => decode_cbor(rest),
+        _ => Err(unknown_codec()),
+    }
+}
+
+#[cold]
+fn unknown_codec() -> CodecError {
+    CodecError(String::from("it has no known codec byte"))
 }
 
 #[inline]

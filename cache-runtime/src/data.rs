@@ -5,10 +5,11 @@
 
 use std::cell::RefCell;
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::bounds::CacheData;
-use crate::codec;
+use crate::codec::{self, Codec, Exact};
 use crate::front::{Fronts, Shared};
 use crate::key::Key;
 use crate::options::{FnId, Options};
@@ -58,6 +59,10 @@ struct State {
     /// function persists (memory keeps records as they are on disk, so a disk hit is not
     /// copied), at 0 otherwise.
     offset: usize,
+    /// Whether a value needed the self-describing codec: later ones go straight to it.
+    self_describing: AtomicBool,
+    /// Whether a value that cannot be cached has been reported (once per function).
+    warned: AtomicBool,
 }
 
 impl DataCache {
@@ -79,10 +84,11 @@ impl DataCache {
     pub fn get<T: CacheData>(
         &'static self,
         options: impl FnOnce() -> Options,
+        exact: Exact<T>,
         key: Key,
         compute: impl FnOnce() -> T,
     ) -> T {
-        match self.get_or_err(options, key, || Ok::<T, Infallible>(compute())) {
+        match self.get_or_err(options, exact, key, || Ok::<T, Infallible>(compute())) {
             Ok(value) => value,
             Err(never) => match never {},
         }
@@ -96,6 +102,7 @@ impl DataCache {
     pub fn get_or_err<T: CacheData, E>(
         &'static self,
         options: impl FnOnce() -> Options,
+        exact: Exact<T>,
         key: Key,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
@@ -113,7 +120,7 @@ impl DataCache {
                     Err(ticket) => ticket,
                 };
                 let value = progress::run(self.id.name(), &state.spinner, compute)?;
-                self.store(state, key, ticket, &value, generation);
+                self.store(state, exact, key, ticket, &value, generation);
                 return Ok(value);
             }
             Lookup::Bypass => return compute(),
@@ -128,11 +135,12 @@ impl DataCache {
     pub async fn get_async<T: CacheData>(
         &'static self,
         options: impl FnOnce() -> Options,
+        exact: Exact<T>,
         key: Key,
         compute: impl AsyncFnOnce() -> T,
     ) -> T {
         let compute = async || Ok::<T, Infallible>(compute().await);
-        match self.get_or_err_async(options, key, compute).await {
+        match self.get_or_err_async(options, exact, key, compute).await {
             Ok(value) => value,
             Err(never) => match never {},
         }
@@ -143,6 +151,7 @@ impl DataCache {
     pub async fn get_or_err_async<T: CacheData, E>(
         &'static self,
         options: impl FnOnce() -> Options,
+        exact: Exact<T>,
         key: Key,
         compute: impl AsyncFnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
@@ -161,7 +170,7 @@ impl DataCache {
                 };
                 let computing = progress::run_async(self.id.name(), &state.spinner, compute());
                 let value = ticket.computing(computing).await?;
-                self.store(state, key, ticket, &value, generation);
+                self.store(state, exact, key, ticket, &value, generation);
                 return Ok(value);
             }
             Lookup::Bypass => return compute().await,
@@ -174,40 +183,48 @@ impl DataCache {
 
     /// Encodes a computed value into the store (and into the persistent one, as a record
     /// after a header, unless a clear came since `generation`), or leaves it out if it cannot
-    /// be encoded.
+    /// be encoded so that it decodes back into itself (see [`codec`]).
     fn store<T: CacheData>(
         &self,
         state: &State,
+        exact: Exact<T>,
         key: Key,
         ticket: Ticket<'_, Arc<[u8]>>,
         value: &T,
         generation: Option<u64>,
     ) {
+        let positional = !state.self_describing.load(Ordering::Relaxed);
         let encoded = match &state.disk {
-            Some(disk) => disk.record(key, value),
-            None => codec::encode(value).map(|bytes| (bytes, false)),
+            Some(disk) => disk.record(key, value, exact, positional),
+            None => {
+                let mut bytes = Vec::new();
+                codec::encode_stored(value, exact, positional, &mut bytes)
+                    .map(|codec| (bytes, codec, false))
+            }
         };
-        let why = match encoded {
-            // A type whose `Serialize` and `Deserialize` disagree (`skip_serializing_if`,
-            // formats that need `deserialize_any`) encodes fine but never decodes; storing it
-            // would only turn every hit into a recomputation.
-            Ok((bytes, savable)) => match codec::decode::<T>(&bytes[state.offset..]) {
-                Ok(_) => {
-                    ticket.fulfil(bytes.as_slice().into());
-                    if let (true, Some(disk), Some(generation)) = (savable, &state.disk, generation)
-                    {
-                        disk.save(key, &bytes, generation);
-                    }
-                    return;
+        match encoded {
+            Ok((bytes, codec, savable)) => {
+                if codec == Codec::SelfDescribing && positional {
+                    state.self_describing.store(true, Ordering::Relaxed);
                 }
-                Err(e) => format!("does not decode back ({e})"),
-            },
-            Err(e) => format!("cannot be encoded ({e})"),
-        };
-        tracing::warn!(
-            "fncache: `{}` returned a value that {why}, so it is not cached; `#[cache_data]` needs a type that round-trips through bincode (no `skip_serializing_if`, no `deserialize_any`)",
-            self.id.path
-        );
+                ticket.fulfil(bytes.as_slice().into());
+                if let (true, Some(disk), Some(generation)) = (savable, &state.disk, generation) {
+                    disk.save(key, &bytes, generation);
+                }
+            }
+            Err(e) => self.uncacheable(state, &e),
+        }
+    }
+
+    /// Reports, once per function, a value that is not cached.
+    #[cold]
+    fn uncacheable(&self, state: &State, e: &codec::CodecError) {
+        if !state.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "fncache: `{}` returned a value that is not cached: {e}; calls that return such values are computed every time (reported once)",
+                self.id.path
+            );
+        }
     }
 
     /// The hit path: decodes `key`'s value straight from the thread's front of the store, if it
@@ -216,7 +233,7 @@ impl DataCache {
     #[inline]
     fn peek<T: CacheData>(&self, state: &State, key: &Key) -> Option<T> {
         let decoded = state.store.peek(key, |bytes| {
-            codec::decode(&bytes[state.offset..]).map_err(|e| (e, bytes.clone()))
+            codec::decode_stored(&bytes[state.offset..]).map_err(|e| (e, bytes.clone()))
         })?;
         decoded
             .map_err(|(e, bytes)| self.undecodable(state, *key, Some(&bytes), &e))
@@ -231,7 +248,7 @@ impl DataCache {
         key: Key,
         (bytes, stored): (Arc<[u8]>, bool),
     ) -> Option<T> {
-        match codec::decode(&bytes[state.offset..]) {
+        match codec::decode_stored(&bytes[state.offset..]) {
             Ok(value) => Some(value),
             Err(e) => {
                 self.undecodable(state, key, stored.then_some(&bytes), &e);
@@ -316,6 +333,8 @@ impl DataCache {
                     0
                 },
                 disk,
+                self_describing: AtomicBool::new(false),
+                warned: AtomicBool::new(false),
             }
         })
     }

@@ -25,6 +25,7 @@
 
 use std::fmt;
 
+use super::shape::Event;
 use serde::de::{
     self, DeserializeSeed, EnumAccess, IntoDeserializer, MapAccess, SeqAccess, VariantAccess,
     Visitor,
@@ -63,11 +64,32 @@ const U128_BYTE: u8 = 254;
 /// The input not yet read.
 pub(super) struct Reader<'de> {
     input: &'de [u8],
+    /// When decoding a value just encoded, what its `Serialize` impl wrote (see `shape.rs`).
+    check: Option<Box<Check>>,
 }
 
 impl<'de> Reader<'de> {
     pub(super) fn new(input: &'de [u8]) -> Self {
-        Reader { input }
+        Reader { input, check: None }
+    }
+
+    /// A reader that also checks each struct and enum it is asked for against `events`,
+    /// traced from the value that was encoded.
+    pub(super) fn checking(input: &'de [u8], events: Vec<Event>) -> Self {
+        Reader {
+            input,
+            check: Some(Box::new(Check { events, next: 0 })),
+        }
+    }
+
+    /// Whether every traced struct and enum was asked for (call after decoding).
+    pub(super) fn checked_all(&self) -> Result<(), Error> {
+        match &self.check {
+            Some(check) if check.next != check.events.len() => Err(error(
+                "the `Deserialize` impl read fewer structs and variants than `Serialize` wrote",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// How many bytes are left unread.
@@ -326,20 +348,29 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     #[inline]
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if let Some(check) = &mut self.check {
+            check.structure(name, fields)?;
+        }
         self.deserialize_tuple(fields.len(), visitor)
     }
 
     #[inline]
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
+        name: &'static str,
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if self.check.is_some() {
+            let index = Reader::new(self.input).varint(U32_BYTE)? as u32;
+            if let Some(check) = &mut self.check {
+                check.variant(name, variants, index)?;
+            }
+        }
         visitor.visit_enum(self)
     }
 
@@ -450,6 +481,72 @@ impl<'de> VariantAccess<'de> for &mut Reader<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
+        if let Some(check) = &mut self.check {
+            check.fields(fields)?;
+        }
         de::Deserializer::deserialize_tuple(self, fields.len(), visitor)
+    }
+}
+
+/// The structs and variants a value's `Serialize` impl wrote, checked in turn against what
+/// its `Deserialize` impl asks for: the same struct with exactly the fields written, the same
+/// enum with the written variant's name at the written index.
+pub(super) struct Check {
+    events: Vec<Event>,
+    next: usize,
+}
+
+impl Check {
+    fn take(&mut self) -> Option<&Event> {
+        let event = self.events.get(self.next)?;
+        self.next += 1;
+        Some(event)
+    }
+
+    #[cold]
+    fn structure(&mut self, name: &str, fields: &[&str]) -> Result<(), Error> {
+        match self.take() {
+            Some(Event::Struct {
+                name: written,
+                fields: wrote,
+            }) if *written == name && wrote.as_slice() == fields => Ok(()),
+            Some(Event::Struct {
+                name: written,
+                fields: wrote,
+            }) if *written == name => Err(de::Error::custom(format_args!(
+                "`{name}` was written with the fields {wrote:?} but its `Deserialize` reads {fields:?} (a field skipped on one side only?)"
+            ))),
+            other => Err(de::Error::custom(format_args!(
+                "`Deserialize` asked for the struct `{name}` where `Serialize` wrote {other:?}"
+            ))),
+        }
+    }
+
+    #[cold]
+    fn variant(&mut self, name: &str, variants: &[&str], index: u32) -> Result<(), Error> {
+        let declared = variants.get(index as usize).copied();
+        match self.take() {
+            Some(Event::Variant {
+                enum_name,
+                index: written,
+                name: variant,
+            }) if *enum_name == name && *written == index && declared == Some(*variant) => Ok(()),
+            Some(Event::Variant { name: variant, .. }) => Err(de::Error::custom(format_args!(
+                "`{name}::{variant}` was written as variant {index}, which its `Deserialize` reads as {declared:?} (a variant that is not deserialized?)"
+            ))),
+            other => Err(de::Error::custom(format_args!(
+                "`Deserialize` asked for the enum `{name}` where `Serialize` wrote {other:?}"
+            ))),
+        }
+    }
+
+    #[cold]
+    fn fields(&mut self, fields: &[&str]) -> Result<(), Error> {
+        match self.take() {
+            Some(Event::Fields(wrote)) if wrote.as_slice() == fields => Ok(()),
+            other => Err(de::Error::custom(format_args!(
+                "a struct variant's `Deserialize` reads the fields {fields:?} where `Serialize` wrote {other:?}"
+            ))),
+        }
     }
 }

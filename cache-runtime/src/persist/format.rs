@@ -11,7 +11,8 @@
 //!    112     8  time stored: wall-clock nanoseconds since the Unix epoch (u64)
 //!    120     8  payload length (u64)
 //!    128    32  checksum: blake3 of bytes 0..128 and the payload
-//!    160     …  payload: the value, encoded by `codec`
+//!    160     …  payload: the value as `codec::encode_stored` writes it (a codec byte, then
+//!                 the encoding)
 //! ```
 //!
 //! The checksum covers the header too, so a flipped bit anywhere (a stored time made younger,
@@ -27,7 +28,8 @@ use super::fingerprint::Fingerprint;
 pub const MAGIC: [u8; 8] = *b"fncache\0";
 /// The version of this layout (and of the payload and key encodings). A record of another
 /// version is a miss and is replaced. 2: keys that describe themselves (tags, names, type ids).
-pub const VERSION: u32 = 2;
+/// 3: the payload starts with its codec (bincode or CBOR).
+pub const VERSION: u32 = 3;
 /// How long the header is; the payload follows it.
 pub const HEADER_LEN: usize = 160;
 

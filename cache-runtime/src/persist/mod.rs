@@ -52,7 +52,7 @@ use std::time::Duration;
 
 use crate::bounds::CacheData;
 use crate::clock;
-use crate::codec::{self, CodecError};
+use crate::codec::{self, Codec, CodecError, Exact};
 use crate::key::Key;
 use crate::options::{FnId, Options};
 use fingerprint::{Fingerprint, ShapeError};
@@ -295,6 +295,29 @@ fn executable_crate() -> Option<String> {
     valid.then_some(name)
 }
 
+/// Whether the shape of `T` can be traced (see `fingerprint.rs`): then its `Deserialize`
+/// never asks for `deserialize_any`, and so has no untagged enum whose variants could
+/// serialize alike. Traced once per type and process.
+pub(crate) fn traceable<T: serde::de::DeserializeOwned>() -> bool {
+    static TRACED: Mutex<Vec<(std::any::TypeId, bool)>> = Mutex::new(Vec::new());
+    let id = typeid::of::<T>();
+    if let Some(&(_, known)) = TRACED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|(t, _)| *t == id)
+    {
+        return known;
+    }
+    // Traced unlocked: a `Deserialize` impl may itself be slow or use another cache.
+    let traced = fingerprint::of::<T>().is_ok();
+    TRACED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push((id, traced));
+    traced
+}
+
 /// The program of a function path: its first segment, the crate.
 fn program_of(path: &str) -> &str {
     path.split("::").next().unwrap_or(path)
@@ -423,7 +446,7 @@ impl Persisted {
                     self.remove(storage, &entry);
                     return None;
                 }
-                match codec::decode::<T>(payload) {
+                match codec::decode_stored::<T>(payload) {
                     Ok(value) => {
                         return Some(Loaded {
                             value,
@@ -459,7 +482,9 @@ impl Persisted {
         &self,
         key: Key,
         value: &T,
-    ) -> Result<(Vec<u8>, bool), CodecError> {
+        exact: Exact<T>,
+        positional: bool,
+    ) -> Result<(Vec<u8>, Codec, bool), CodecError> {
         let fingerprint = self.fingerprint::<T>();
         let header = self.header(
             &self.entry(key),
@@ -468,9 +493,9 @@ impl Persisted {
         );
         let mut record = Vec::new();
         format::begin(&mut record, &header);
-        codec::encode_into(value, &mut record)?;
+        let codec = codec::encode_stored(value, exact, positional, &mut record)?;
         format::seal(&mut record);
-        Ok((record, fingerprint.is_some()))
+        Ok((record, codec, fingerprint.is_some()))
     }
 
     /// Writes a record that [`record`](Self::record) made, unless the function was cleared
