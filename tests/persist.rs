@@ -42,6 +42,23 @@ fn set_total(names: std::collections::HashSet<String>) -> usize {
     names.len()
 }
 
+/// A field left out of some values: bincode cannot carry it, CBOR can.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Order {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    coupon: Option<String>,
+    items: Vec<u32>,
+}
+
+#[cache_data(persist = "disk", show_spinner = false)]
+fn order(n: u32) -> Order {
+    ran();
+    Order {
+        coupon: (n % 2 == 1).then(|| format!("c{n}")),
+        items: (0..n).collect(),
+    }
+}
+
 #[cache_data(persist = "disk", show_spinner = false)]
 fn other(x: u64) -> u64 {
     ran();
@@ -118,6 +135,11 @@ fn child() {
             }
         }
         "other" => report("other", other(1)),
+        "orders" => {
+            for n in 0..6 {
+                report(&format!("order{n}"), format!("{:?}", order(n)));
+            }
+        }
         "hash_set" => {
             let names = (0..64).map(|i| format!("name{i}")).collect();
             report("set_total", set_total(names));
@@ -168,6 +190,23 @@ fn a_second_process_hits_the_disk_without_running_the_body() {
     assert_eq!((second.u64("square7"), second.u64("runs7")), (49, 0));
     assert_eq!((second.u64("square8"), second.u64("runs8")), (64, 0));
     assert_eq!((second.u64("square9"), second.u64("runs9")), (81, 1));
+    assert_eq!(second.u64("warnings"), 0);
+}
+
+#[test]
+fn skip_serializing_if_values_come_back_exactly_from_disk() {
+    let dir = TempDir::new("orders");
+    let first = run(child_command(dir.path(), "orders"));
+    assert_eq!(first.u64("total"), 6);
+    let second = run(child_command(dir.path(), "orders"));
+    assert_eq!(second.u64("total"), 0, "every order is a disk hit");
+    for n in 0..6u32 {
+        let expected = Order {
+            coupon: (n % 2 == 1).then(|| format!("c{n}")),
+            items: (0..n).collect(),
+        };
+        assert_eq!(second.get(&format!("order{n}")), format!("{expected:?}"));
+    }
     assert_eq!(second.u64("warnings"), 0);
 }
 
