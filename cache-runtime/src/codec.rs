@@ -281,8 +281,8 @@ fn decode_cbor<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
     }
 }
 
-/// Whether `decoded` is `computed`: by `==` where the type has it, else by the digests of
-/// their canonical serialized forms.
+/// Whether `decoded` is `computed`: by `==` where the type has it, else by their canonical
+/// serialized forms.
 fn same<T: Serialize>(computed: &T, decoded: &T, exact: Exact<T>) -> Result<(), CodecError> {
     let same = match exact.0 {
         Some(eq) => eq(computed, decoded),
@@ -300,17 +300,11 @@ fn same<T: Serialize>(computed: &T, decoded: &T, exact: Exact<T>) -> Result<(), 
     }
 }
 
-/// The digest of `value`'s canonical serialized form (as keys encode it).
-fn print<T: Serialize>(value: &T) -> Option<blake3::Hash> {
-    struct Digest(blake3::Hasher);
-    impl crate::key::Sink for Digest {
-        fn put(&mut self, bytes: &[u8]) {
-            self.0.update(bytes);
-        }
-    }
-    let mut digest = Digest(blake3::Hasher::new());
-    crate::key::encode(value, &mut digest).ok()?;
-    Some(digest.0.finalize())
+/// `value`'s canonical serialized form (as keys encode it).
+fn print<T: Serialize>(value: &T) -> Option<Vec<u8>> {
+    let mut bytes = Vec::new();
+    crate::key::encode(value, &mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Decodes a value that [`encode_stored`] wrote (codec byte first); trailing bytes are an error.
@@ -361,6 +355,104 @@ mod tests {
         bincode::serde::decode_from_slice(bytes, config())
             .unwrap()
             .0
+    }
+
+    fn stored<T: Serialize + DeserializeOwned>(
+        value: &T,
+        exact: Exact<T>,
+    ) -> Result<Codec, CodecError> {
+        let mut out = Vec::new();
+        let codec = encode_stored(value, exact, true, &mut out)?;
+        assert_eq!(out[0], codec as u8);
+        Ok(codec)
+    }
+
+    #[test]
+    fn each_value_takes_the_first_codec_that_gives_it_back() {
+        #[derive(Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Plain {
+            a: u8,
+            b: Option<String>,
+        }
+        #[derive(Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Sparse {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            a: Option<u8>,
+            b: u8,
+        }
+        #[derive(Serialize, serde::Deserialize, PartialEq, Debug)]
+        enum Renumbered {
+            #[serde(skip_deserializing)]
+            Gone,
+            Kept(u8),
+        }
+        #[derive(Serialize, serde::Deserialize, Debug)]
+        #[serde(untagged)]
+        enum Ambiguous {
+            A(u8),
+            B(u8),
+        }
+        let plain = Plain { a: 1, b: None };
+        assert_eq!(
+            stored(&plain, Exact::by(PartialEq::eq)).unwrap(),
+            Codec::Positional
+        );
+        assert_eq!(
+            stored(&plain, Exact::by_serialization()).unwrap(),
+            Codec::Positional
+        );
+        let sparse = Sparse { a: None, b: 2 };
+        assert_eq!(
+            stored(&sparse, Exact::by(PartialEq::eq)).unwrap(),
+            Codec::SelfDescribing
+        );
+        let sparse = Sparse { a: Some(1), b: 2 };
+        assert_eq!(
+            stored(&sparse, Exact::by(PartialEq::eq)).unwrap(),
+            Codec::Positional
+        );
+        // Written as variant 1, which `Deserialize` numbers 0: only CBOR's name reads it.
+        let kept = Renumbered::Kept(3);
+        assert_eq!(
+            stored(&kept, Exact::by_serialization()).unwrap(),
+            Codec::SelfDescribing
+        );
+        assert!(stored(&Renumbered::Gone, Exact::by(PartialEq::eq)).is_err());
+        assert!(stored(&Ambiguous::B(5), Exact::by_serialization()).is_err());
+        assert!(stored(&Ambiguous::A(5), Exact::by_serialization()).is_err());
+    }
+
+    #[test]
+    fn the_checking_reader_names_what_shifted() {
+        #[derive(Serialize, serde::Deserialize, Debug)]
+        struct OneSided {
+            #[serde(skip_deserializing)]
+            written: u8,
+            kept: u8,
+        }
+        let value = OneSided {
+            written: 0,
+            kept: 0,
+        };
+        let events = shape::trace(&value).unwrap();
+        let bytes = encode(&value).unwrap();
+        let mut reader = reader::Reader::checking(&bytes, events);
+        let error = <OneSided as serde::Deserialize>::deserialize(&mut reader)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`OneSided` was written with the fields"),
+            "{error}"
+        );
+        // The unchecked reader reads it without complaint: the check is what fails.
+        assert!(decode::<OneSided>(&bytes[..1]).is_ok());
+    }
+
+    #[test]
+    fn stored_bytes_without_a_known_codec_are_errors() {
+        assert!(decode_stored::<u8>(&[]).is_err());
+        assert!(decode_stored::<u8>(&[7, 1]).is_err());
+        assert_eq!(decode_stored::<u8>(&[0, 1]).unwrap(), 1);
     }
 
     #[test]
