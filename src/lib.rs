@@ -39,7 +39,7 @@
 //! | for | data: tables, strings, numbers, vectors, maps | connections, models, clients |
 //! | a hit returns | a fresh copy, decoded from the stored bytes | the same `Arc<T>` for every caller |
 //! | the return type | `T: Serialize + DeserializeOwned` | `T: Send + Sync + 'static`; the function returns `Arc<T>` |
-//! | options | `ttl`, `max_entries`, `persist`, `show_spinner`, `show_time` | `ttl`, `max_entries`, `show_spinner`, `show_time`, `validate`, `on_release` |
+//! | options | `ttl`, `max_entries`, `persist`, `version`, `show_spinner`, `show_time` | `ttl`, `max_entries`, `show_spinner`, `show_time`, `validate`, `on_release` |
 //!
 //! # What both do
 //!
@@ -259,7 +259,10 @@
 /// - `max_entries = 100`: at most this many entries, least recently used evicted first.
 /// - `persist = "disk"` (or `true`): also keep entries on disk, across restarts: memory is a
 ///   layer over the disk, `ttl` and `max_entries` hold there too, and an entry is never
-///   returned for older code or an older definition of the return type (see [`persist`]).
+///   returned by another build of the program: other code anywhere in it, other features, a
+///   test build (see [`persist`]).
+/// - `version = 3` or `version = "2024-06"` (with `persist`): tie persisted entries to this
+///   version instead of the build, so they survive rebuilds; bump it when results change.
 /// - `show_spinner = false` / `show_spinner = "Loading..."`: the spinner shown on a slow miss.
 /// - `show_time = true`: the spinner also shows the elapsed time.
 ///

@@ -599,13 +599,15 @@ mod edited {
     }
 }
 
-/// `old` with its module swapped for `new`'s: what `old` is, once moved where `new` is.
+/// `old` with its module swapped for `new`'s: what `old` is, once moved where `new` is (its
+/// path and code; the site is where each is written, which differs by construction here).
 fn moved(old: &FnId, new: &FnId) -> FnId {
     assert_eq!(old.name(), new.name());
     FnId {
         path: new.path,
-        code: old.code,
+        ..*old
     }
+    .at(new.site)
 }
 
 #[test]

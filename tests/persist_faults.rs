@@ -35,10 +35,7 @@ fn value(x: u64) -> Value {
 }
 
 fn id(name: &'static str) -> FnId {
-    FnId {
-        path: name,
-        code: "c0de",
-    }
+    FnId::new(name, "c0de")
 }
 
 /// A new process's cache of `id`: empty memory, the shared disk.
@@ -170,14 +167,8 @@ fn another_functions_entry_is_a_miss() {
 
 #[test]
 fn another_code_versions_entry_is_a_miss() {
-    let old = FnId {
-        path: "persist_faults::wrong_version",
-        code: "01d",
-    };
-    let new = FnId {
-        path: "persist_faults::wrong_version",
-        code: "2ew",
-    };
+    let old = FnId::new("persist_faults::wrong_version", "01d");
+    let new = FnId::new("persist_faults::wrong_version", "2ew");
     let of_old = pristine(old, 10);
     pristine(new, 10);
     assert_recovers(new, 10, &of_old);

@@ -98,10 +98,7 @@ fn clear_entry_removes_one_file() {
 #[test]
 fn sweeps_remove_expired_entries_and_stale_temporary_files() {
     root();
-    let id = FnId {
-        path: "persist_layers::swept",
-        code: "c0de",
-    };
+    let id = FnId::new("persist_layers::swept", "c0de");
     let options = || Options::new().persist(true).ttl(Duration::from_secs(60));
     let store = |cache: &'static DataCache, x: u64| {
         let ran = Cell::new(false);

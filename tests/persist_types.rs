@@ -36,8 +36,7 @@ fn call<T: Serialize + DeserializeOwned>(
     make: impl FnOnce() -> T,
 ) -> (T, bool, usize) {
     root();
-    let cache: &'static DataCache =
-        Box::leak(Box::new(DataCache::new(FnId { path, code: "c0de" })));
+    let cache: &'static DataCache = Box::leak(Box::new(DataCache::new(FnId::new(path, "c0de"))));
     let ran = Cell::new(false);
     let (value, warnings) = count_warnings(|| {
         cache.get(
@@ -208,7 +207,7 @@ fn a_field_retyped_is_a_miss_even_where_the_old_bytes_would_decode() {
     // And the entry file is the new build's, whose payload is the new value.
     let key = KeyWriter::new().arg(&1u8).finish();
     let file = DiskStorage::new(root()).entry_path(&Entry::new(
-        Function::of(&FnId { path, code: "c0de" }),
+        Function::of(&FnId::new(path, "c0de")),
         key.digest(),
     ));
     let record = fs::read(file).unwrap();
@@ -259,10 +258,7 @@ fn a_type_without_a_fingerprint_stays_in_memory() {
     }
 
     root();
-    let id = FnId {
-        path: "persist_types::untraceable",
-        code: "c0de",
-    };
+    let id = FnId::new("persist_types::untraceable", "c0de");
     let cache: &'static DataCache = Box::leak(Box::new(DataCache::new(id)));
     let runs = Cell::new(0);
     let get = || {

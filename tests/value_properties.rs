@@ -273,14 +273,8 @@ proptest! {
     /// goes) reads each value back from its file.
     #[test]
     fn every_disk_hit_is_the_computed_value(value in core(), seed in any::<u64>()) {
-        static WRITER: DataCache = DataCache::new(FnId {
-            path: "value_properties::disk_echo",
-            code: "c0de",
-        });
-        static READER: DataCache = DataCache::new(FnId {
-            path: "value_properties::disk_echo",
-            code: "c0de",
-        });
+        static WRITER: DataCache = DataCache::new(FnId::new("value_properties::disk_echo", "c0de"));
+        static READER: DataCache = DataCache::new(FnId::new("value_properties::disk_echo", "c0de"));
         dir();
         let key = || KeyWriter::new().arg(&seed).arg(&value).finish();
         let exact = || Exact::by(<Core as PartialEq>::eq);

@@ -36,6 +36,7 @@ const DATA_OPTIONS: &[&str] = &[
     "ttl",
     "max_entries",
     "persist",
+    "version",
     "show_spinner",
     "show_time",
     "hash_self",
@@ -172,6 +173,9 @@ pub(crate) struct Options {
     pub(crate) max_entries: Option<Expr>,
     /// `persist = "disk"` or `persist = true`; `false` is the default and is `None` here.
     pub(crate) persist: Option<Span>,
+    /// `version = 3` or `version = "2024-06"`: what persisted entries are tied to instead of
+    /// the build. The text, and the option's span.
+    pub(crate) version: Option<(String, Span)>,
     pub(crate) show_spinner: Option<ShowSpinner>,
     pub(crate) show_time: Option<LitBool>,
     pub(crate) validate: Option<Expr>,
@@ -213,6 +217,9 @@ impl Options {
                     // The option's name, so that a conflict with another option points at it.
                     let on = errors.ok(persist(&value)).flatten();
                     options.persist = on.map(|_| name.span());
+                }
+                "version" => {
+                    options.version = errors.ok(version(&value)).map(|text| (text, name.span()))
                 }
                 "show_spinner" => options.show_spinner = errors.ok(show_spinner(&value)).flatten(),
                 "show_time" => options.show_time = errors.ok(bool_literal(&value, "show_time")),
@@ -372,6 +379,18 @@ fn persist(value: &Expr) -> syn::Result<Option<Span>> {
         Expr::Lit(lit) => match &lit.lit {
             Lit::Bool(b) => Ok(b.value.then(|| b.span())),
             Lit::Str(text) if text.value() == "disk" => Ok(Some(text.span())),
+            other => Err(syn::Error::new(other.span(), expected)),
+        },
+        other => Err(syn::Error::new_spanned(other, expected)),
+    }
+}
+
+fn version(value: &Expr) -> syn::Result<String> {
+    let expected = "invalid `version`: expected an integer or a non-empty string (`version = 2` or `version = \"2024-06\"`)";
+    match value {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(int) if int.suffix().is_empty() => Ok(int.base10_digits().to_owned()),
+            Lit::Str(text) if !text.value().trim().is_empty() => Ok(text.value()),
             other => Err(syn::Error::new(other.span(), expected)),
         },
         other => Err(syn::Error::new_spanned(other, expected)),

@@ -29,6 +29,8 @@ struct Plan {
     kind: Kind,
     /// The deprecation text of a deprecated attribute.
     deprecation: Option<String>,
+    /// The `version = ..` of a persisted function.
+    version: Option<String>,
 }
 
 /// The whole expansion of a caching attribute on `item`.
@@ -73,6 +75,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
                 attribute,
                 kind,
                 deprecation,
+                version: options.version.as_ref().map(|(text, _)| text.clone()),
             };
             generate(&plan, &options, &view)
         }
@@ -164,7 +167,7 @@ fn outer_signature(plan: &Plan, function: &Function<'_>) -> syn::Signature {
 /// `static __FNCACHE: DataCache = ..;` for a function whose cache lives in its body.
 fn cache_static(plan: &Plan, function: &Function<'_>, cache: &TokenStream) -> TokenStream {
     let (cache_type, new_cache) = cache_type(plan, function);
-    let id = fn_id(function);
+    let id = fn_id(plan, function);
     let method = function.name().to_string();
     // Registered under each `Self` that calls it (a trait's default method is shared by every
     // implementor), so that `cache_of(Type::method)` finds it; a repeat costs one load.
@@ -194,14 +197,25 @@ fn cache_type(plan: &Plan, function: &Function<'_>) -> (TokenStream, TokenStream
     (cache_type, new_cache)
 }
 
-/// `FnId { path, code }`: the function's path and a digest of its code.
-fn fn_id(function: &Function<'_>) -> TokenStream {
+/// `FnId { .. }`: the function's path, a digest of its code, its site (`file!()`, `line!()`
+/// and `column!()` spanned on its name, so they say where the function is written), its
+/// package, and its `version = ..`.
+fn fn_id(plan: &Plan, function: &Function<'_>) -> TokenStream {
     let path = format!("::{}", function.name());
     let code = code_hash(function.item);
+    let span = function.name().span();
+    let site = quote_spanned!(span=> ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!()));
+    let version = match &plan.version {
+        Some(text) => quote!(::core::option::Option::Some(#text)),
+        None => quote!(::core::option::Option::None),
+    };
     quote! {
         ::fncache::__private::FnId {
             path: ::core::concat!(::core::module_path!(), #path),
             code: #code,
+            site: #site,
+            package: ::core::concat!(::core::env!("CARGO_PKG_NAME"), " ", ::core::env!("CARGO_PKG_VERSION")),
+            version: #version,
         }
     }
 }
@@ -510,7 +524,7 @@ fn companion(plan: &Plan, function: &Function<'_>) -> TokenStream {
     let name = function.name();
     let vis = &function.item.vis;
     let (cache_type, new_cache) = cache_type(plan, function);
-    let id = fn_id(function);
+    let id = fn_id(plan, function);
     let generics = &function.item.sig.generics;
     let where_clause = &generics.where_clause;
     // An unhashed `impl Trait` parameter is kept too: its value's type is in the key.

@@ -90,6 +90,14 @@ pub(crate) fn check_params(attribute: Attribute, function: &Function<'_>, errors
 
 /// Checks the options that depend on the function's shape.
 pub(crate) fn check_options(options: &Options, function: &Function<'_>, errors: &mut Errors) {
+    if let Some((_, span)) = &options.version
+        && options.persist.is_none()
+    {
+        errors.push(
+            *span,
+            "`version` names what persisted entries belong to, and this function does not persist: add `persist = true`, or remove `version`",
+        );
+    }
     if let Some(flag) = &options.hash_self
         && function.receiver.is_none()
     {

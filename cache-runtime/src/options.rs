@@ -4,20 +4,55 @@ use std::time::Duration;
 
 use crate::progress::Spinner;
 
-/// Who a cached function is: its path and a hash of its code.
+/// Who a cached function is: its path, a hash of its code, where it is written, its package,
+/// and the `version` its attribute gives, if any.
 ///
 /// The path is the function's own (`my_crate::db::connect`): the `module_path!()` where it is
 /// declared, then its name. The code hash changes whenever the function's tokens do, so
-/// an edited function never meets entries its older code stored.
+/// an edited function never meets entries its older code stored. The site (`file:line:column`)
+/// tells apart two functions of one path (a nested `fn inner` in two functions of a module).
+/// Persisted entries also follow the running executable (see [`crate::persist`]), unless
+/// `version` is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FnId {
     /// The function's path.
     pub path: &'static str,
     /// A hex digest of the function's tokens.
     pub code: &'static str,
+    /// Where the function is written: `file:line:column` of its name.
+    pub site: &'static str,
+    /// The crate's package name and version, `name version`.
+    pub package: &'static str,
+    /// The attribute's `version = ..`: persisted entries of this function survive rebuilds
+    /// while it stays the same.
+    pub version: Option<&'static str>,
 }
 
 impl FnId {
+    /// The function `path` with the code hash `code`, written nowhere in particular (the
+    /// macros fill in every field; this is for caches built by hand).
+    pub const fn new(path: &'static str, code: &'static str) -> Self {
+        FnId {
+            path,
+            code,
+            site: "",
+            package: "",
+            version: None,
+        }
+    }
+
+    /// The same written at `site`.
+    pub const fn at(mut self, site: &'static str) -> Self {
+        self.site = site;
+        self
+    }
+
+    /// The same with `version = ..` given.
+    pub const fn versioned(mut self, version: &'static str) -> Self {
+        self.version = Some(version);
+        self
+    }
+
     /// The function's name: the last segment of its path.
     pub fn name(&self) -> &'static str {
         self.path.rsplit("::").next().unwrap_or(self.path)

@@ -210,7 +210,11 @@ impl Storage for DiskStorage {
                 };
                 for item in listing {
                     let item = item?;
-                    if item.file_name() != OsStr::new(&current) {
+                    let name = item.file_name();
+                    let same = name.to_str().is_some_and(|name| {
+                        name == current || super::same_build(name, function.version)
+                    });
+                    if !same && name != OsStr::new(&current) {
                         remove_dir_all(&item.path())?;
                     }
                 }

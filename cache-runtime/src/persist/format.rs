@@ -5,7 +5,8 @@
 //!      0     8  magic: b"fncache\0"
 //!      8     4  format version (u32, little-endian)
 //!     12     4  reserved, zero
-//!     16    32  function key: blake3 of the function's path and code hash
+//!     16    32  function key: the function's identity (path, package, and its `version` or
+//!                 its code hash, site and the executable's digest: `persist::identity`)
 //!     48    32  value key: the 256-bit digest of the call's key
 //!     80    32  type fingerprint of the value's type
 //!    112     8  time stored: wall-clock nanoseconds since the Unix epoch (u64)

@@ -17,8 +17,24 @@
 //! - Every record carries a header (format version, function, key, type fingerprint, time
 //!   stored, length) and a checksum over all of it; anything that does not check out exactly
 //!   is a miss, logged once, and the value is recomputed and the record replaced.
-//! - The function's code hash is part of where its entries live, and entries of older code
-//!   are removed when the function is first used.
+//! - **An entry belongs to one build.** A function's identity (in every record header and in
+//!   the name of the version its entries live under) is its path, its crate's name and
+//!   version, its code hash, where it is written (`file:line:column`, so two nested
+//!   `fn inner` of one module are two functions), and the blake3 digest of the running
+//!   executable, read once per process. Any build that could compute differently is another
+//!   executable: other code anywhere in the program (a helper, a `const`, a `with` function,
+//!   a changed argument or return type, a dependency), other features or cfg, a test build.
+//!   So a rebuild of changed code starts with no persisted entries, and the entries of other
+//!   builds are removed when the function is first used (entries of the same build, of other
+//!   functions with the same path, are kept). What no build can see is not covered: files
+//!   and databases the function reads, environment variables, the clock; key those by an
+//!   argument. If the executable cannot be read, nothing is persisted (one warning).
+//! - **`version = ..` replaces the build.** `#[cache_data(persist = true, version = 3)]` (an
+//!   integer or a string) ties entries to the path, the crate's name and version, and the
+//!   given version only, so they survive rebuilds: bump it when the function's results
+//!   change. The value's type fingerprint (below) still guards its shape. Two functions with
+//!   one path and one `version` in a process would share entries; the second one used is not
+//!   persisted (one warning).
 //! - The value's type is fingerprinted (its serde shape), so an entry written for an older
 //!   definition of the type is a miss, even though the function's code did not change.
 //! - `ttl` counts from when the entry was stored, on the wall clock, across restarts.
@@ -144,7 +160,9 @@ pub struct Function<'a> {
     pub program: &'a str,
     /// The function's path (`my_crate::db::load`).
     pub path: &'a str,
-    /// The hash of the function's code: entries of older code are never returned.
+    /// The function's version: a digest of what its entries depend on (its code, where it is
+    /// written and the executable, or its `version = ..`); entries of another version are
+    /// never returned.
     pub version: &'a str,
 }
 
@@ -158,15 +176,21 @@ impl<'a> Function<'a> {
         }
     }
 
-    /// The function a cache belongs to: its program is the first segment of its path.
+    /// The function a cache belongs to: its program is the first segment of its path, its
+    /// version names its identity (see the module docs): the build's and the function's, or
+    /// its `version = ..`. Empty if the executable cannot be read (nothing is persisted then).
     ///
     /// ```
     /// use fncache_runtime::{FnId, persist::Function};
-    /// let f = Function::of(&FnId { path: "my_app::db::load", code: "c0de" });
-    /// assert_eq!((f.program, f.path, f.version), ("my_app", "my_app::db::load", "c0de"));
+    /// let f = Function::of(&FnId::new("my_app::db::load", "c0de").versioned("3"));
+    /// assert_eq!((f.program, f.path), ("my_app", "my_app::db::load"));
+    /// assert!(f.version.starts_with("v-"));
+    /// let g = Function::of(&FnId::new("my_app::db::load", "c0de").versioned("4"));
+    /// assert_ne!(f.version, g.version);
     /// ```
     pub fn of(id: &FnId) -> Function<'static> {
-        Function::new(program_of(id.path), id.path, id.code)
+        let version = identity(id).map_or("", |identity| identity.version);
+        Function::new(program_of(id.path), id.path, version)
     }
 }
 
@@ -202,8 +226,26 @@ pub struct Retention {
 pub enum Versions {
     /// Those of every version of the function's code.
     All,
-    /// Those of every version but the current one.
+    /// Those of other builds: every version but the current one and the others of the same
+    /// build ([`same_build`]), which are other functions of the same path (two nested
+    /// `fn inner` of one module).
     AllButCurrent,
+}
+
+/// Whether two versions of a function's path belong to one build, so that making one current
+/// must not remove the other: a version is `<build>-<identity>`, where the build is the
+/// executable's digest (or `v` for functions that give `version = ..`).
+///
+/// ```
+/// use fncache_runtime::persist::same_build;
+/// assert!(same_build("1a2b3c4d-aaaa", "1a2b3c4d-bbbb"));
+/// assert!(!same_build("1a2b3c4d-aaaa", "99999999-aaaa"));
+/// ```
+pub fn same_build(a: &str, b: &str) -> bool {
+    match (a.split_once('-'), b.split_once('-')) {
+        (Some((x, _)), Some((y, _))) => x == y,
+        _ => false,
+    }
 }
 
 /// The persistent store was already chosen: the first persisted call (or clear) chose it.
@@ -318,6 +360,88 @@ pub(crate) fn traceable<T: serde::de::DeserializeOwned>() -> bool {
     traced
 }
 
+/// What a persisted function's entries are tied to: the digest in its record headers, and
+/// the name of its version in the store, `<build>-<identity>` (see [`same_build`]).
+#[derive(Clone, Copy)]
+struct Identity {
+    key: [u8; 32],
+    version: &'static str,
+}
+
+/// The identity of `id`, computed once per function and process: its path and package, then
+/// either its `version = ..` or its code hash, its site and the executable's digest. `None`
+/// if the executable cannot be read (then nothing of the function is persisted).
+fn identity(id: &FnId) -> Option<Identity> {
+    static KNOWN: Mutex<Vec<(FnId, Identity)>> = Mutex::new(Vec::new());
+    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, identity)) = known.iter().find(|(k, _)| k == id) {
+        return Some(*identity);
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(b"fncache function 2\0");
+    for part in [id.path, id.package] {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\0");
+    }
+    match id.version {
+        Some(version) => {
+            hasher.update(b"version\0");
+            hasher.update(version.as_bytes());
+        }
+        None => {
+            for part in [id.code, id.site] {
+                hasher.update(part.as_bytes());
+                hasher.update(b"\0");
+            }
+            hasher.update(executable_digest()?);
+        }
+    }
+    let key = *hasher.finalize().as_bytes();
+    let build = match id.version {
+        Some(_) => String::from("v"),
+        None => hex(&executable_digest()?[..4]),
+    };
+    let version = format!("{build}-{}", hex(&key[..12]));
+    let identity = Identity {
+        key,
+        // One short string per persisted function, for the life of the process.
+        version: Box::leak(version.into_boxed_str()),
+    };
+    known.push((*id, identity));
+    Some(identity)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The blake3 digest of the running executable's bytes, read once per process: every build
+/// that could compute differently (other code anywhere in it, other features, a test build)
+/// is another executable. `None` if it cannot be read.
+fn executable_digest() -> Option<&'static [u8; 32]> {
+    static DIGEST: OnceLock<Option<[u8; 32]>> = OnceLock::new();
+    DIGEST
+        .get_or_init(|| {
+            let read = || -> io::Result<[u8; 32]> {
+                let file = std::fs::File::open(std::env::current_exe()?)?;
+                let mut hasher = blake3::Hasher::new();
+                hasher.update_reader(io::BufReader::with_capacity(1 << 20, file))?;
+                Ok(*hasher.finalize().as_bytes())
+            };
+            read()
+                .map_err(|e| {
+                    tracing::warn!(
+                        "fncache: the running executable cannot be read ({e}), so no entry is persisted unless its function gives `version = ..`"
+                    );
+                })
+                .ok()
+        })
+        .as_ref()
+}
+
+/// The persisted functions of this process: their site and identity key.
+static REGISTERED: Mutex<Vec<(&'static str, [u8; 32])>> = Mutex::new(Vec::new());
+
 /// The program of a function path: its first segment, the crate.
 fn program_of(path: &str) -> &str {
     path.split("::").next().unwrap_or(path)
@@ -385,20 +509,34 @@ impl Persisted {
         if !options.persist {
             return None;
         }
-        let function = Function::of(id);
+        let identity = identity(id)?;
+        let function = Function::new(program_of(id.path), id.path, identity.version);
+        // Two functions of one identity (only `version = ..` can make one: two `fn inner`
+        // of one module, one version) would answer each other's calls: the second one is not
+        // persisted.
+        {
+            let mut registered = REGISTERED.lock().unwrap_or_else(|e| e.into_inner());
+            if registered
+                .iter()
+                .any(|&(site, key)| key == identity.key && site != id.site)
+            {
+                tracing::warn!(
+                    "fncache: `{}` at {} has the persisted identity of another function (same path and `version`), so its entries stay in memory; give it another `version`",
+                    id.path,
+                    id.site
+                );
+                return None;
+            }
+            registered.push((id.site, identity.key));
+        }
         PROGRAMS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(function.program);
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(b"fncache function\0");
-        hasher.update(id.path.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(id.code.as_bytes());
         let persisted = Persisted {
             id: *id,
             function,
-            function_key: *hasher.finalize().as_bytes(),
+            function_key: identity.key,
             retention: Retention {
                 ttl: options.ttl,
                 max_entries: options.max_entries,
