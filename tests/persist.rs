@@ -59,6 +59,13 @@ fn order(n: u32) -> Order {
     }
 }
 
+/// A `Deserialize` that needs `deserialize_any`: stored in CBOR, tied to the build.
+#[cache_data(persist = "disk", show_spinner = false)]
+fn json(n: u32) -> serde_json::Value {
+    ran();
+    serde_json::json!({"n": n, "list": [null, false, "", {}], "half": 0.5})
+}
+
 #[cache_data(persist = "disk", show_spinner = false)]
 fn other(x: u64) -> u64 {
     ran();
@@ -139,6 +146,7 @@ fn child() {
             for n in 0..6 {
                 report(&format!("order{n}"), format!("{:?}", order(n)));
             }
+            report("json", json(7).to_string());
         }
         "hash_set" => {
             let names = (0..64).map(|i| format!("name{i}")).collect();
@@ -194,12 +202,20 @@ fn a_second_process_hits_the_disk_without_running_the_body() {
 }
 
 #[test]
-fn skip_serializing_if_values_come_back_exactly_from_disk() {
+fn self_describing_values_come_back_exactly_from_disk() {
     let dir = TempDir::new("orders");
     let first = run(child_command(dir.path(), "orders"));
-    assert_eq!(first.u64("total"), 6);
+    assert_eq!(first.u64("total"), 7);
     let second = run(child_command(dir.path(), "orders"));
-    assert_eq!(second.u64("total"), 0, "every order is a disk hit");
+    assert_eq!(
+        second.u64("total"),
+        0,
+        "every order and the JSON value are disk hits"
+    );
+    assert_eq!(
+        second.get("json"),
+        serde_json::json!({"n": 7, "list": [null, false, "", {}], "half": 0.5}).to_string()
+    );
     for n in 0..6u32 {
         let expected = Order {
             coupon: (n % 2 == 1).then(|| format!("c{n}")),

@@ -24,8 +24,8 @@
 //! up, where it could. A sample
 //! value that a type refuses (an empty string for a date, zero for a `NonZeroU32`) is retried
 //! with the next sample of that place. A type the tracer cannot follow (one that needs
-//! `deserialize_any`, which the storage format does not support either) has no fingerprint,
-//! and its function is not persisted.
+//! `deserialize_any`, stored in the self-describing format) has no fingerprint: its entries
+//! are tied to the build alone, and a function that gives `version = ..` does not persist it.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::fmt;

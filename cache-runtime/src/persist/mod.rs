@@ -698,13 +698,25 @@ impl Persisted {
         let known = match types.iter().find(|(n, _)| *n == name) {
             Some((_, known)) => known.clone(),
             None => {
-                let traced = fingerprint::of::<T>();
-                if let Err(e) = &traced {
-                    tracing::warn!(
-                        "fncache: `{}` cannot be persisted: the shape of `{name}` cannot be traced ({e}); its entries stay in memory",
-                        self.id.path
-                    );
-                }
+                let traced = match fingerprint::of::<T>() {
+                    // Without `version = ..` an entry belongs to one build, whose types cannot
+                    // change under it: the name tells the function's return types apart (a
+                    // generic one's key holds each type's identity already).
+                    Err(_) if self.id.version.is_none() => {
+                        let mut hasher = blake3::Hasher::new();
+                        hasher.update(b"fncache untraced type\0");
+                        hasher.update(name.as_bytes());
+                        Ok(*hasher.finalize().as_bytes())
+                    }
+                    Err(e) => {
+                        tracing::warn!(
+                            "fncache: `{}` cannot be persisted with `version = ..`: the shape of `{name}` cannot be traced ({e}), so a rebuild could not tell its old entries from new ones; its entries stay in memory",
+                            self.id.path
+                        );
+                        Err(e)
+                    }
+                    Ok(fingerprint) => Ok(fingerprint),
+                };
                 types.push((name, traced.clone()));
                 traced
             }
