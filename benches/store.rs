@@ -8,6 +8,8 @@
 //!   `checked_serialization` compares serialized forms instead of `==`; `cbor_*` is a value
 //!   that needs the self-describing codec, stored straight in it.
 //! - `decode/*`: a hit's decode of the same value from each codec.
+//! - `identity/executable_digest`: the one-time read and blake3 of the executable that a
+//!   persisted function's identity needs.
 
 use std::hint::black_box;
 
@@ -126,5 +128,26 @@ fn benches(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(store, benches);
+/// What a persisted function's first use reads once per process: the executable's digest
+/// (this benchmark's own executable, hashed as `persist` hashes it).
+fn executable(c: &mut Criterion) {
+    let exe = std::env::current_exe().unwrap();
+    let len = std::fs::metadata(&exe).unwrap().len();
+    let mut group = c.benchmark_group("identity");
+    group.sample_size(10);
+    group.throughput(criterion::Throughput::Bytes(len));
+    group.bench_function("executable_digest", |b| {
+        b.iter(|| {
+            let file = std::fs::File::open(&exe).unwrap();
+            let mut hasher = blake3::Hasher::new();
+            hasher
+                .update_reader(std::io::BufReader::with_capacity(1 << 20, file))
+                .unwrap();
+            hasher.finalize()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(store, benches, executable);
 criterion_main!(store);
