@@ -152,8 +152,10 @@
 //!   do untagged variants whose payloads serialize identically (`A(u8)` and `B(u8)` under
 //!   `#[serde(untagged)]`: serde writes nothing of the variant). Std types with such impls:
 //!   a `SocketAddrV6`'s flow info and scope id, and whether a `RangeInclusive` is exhausted,
-//!   are not serialized. Key such arguments with `#[hash_with(path)]`, returning what
-//!   identifies them.
+//!   are not serialized. A parameter declared as `SocketAddrV6`, `SocketAddr` or
+//!   `RangeInclusive<..>` (or a reference to one) is keyed with that state too; inside another
+//!   type (a struct field, a `Vec<SocketAddrV6>`) it stays unseen: key such arguments with
+//!   `#[hash_with(path)]`, returning what identifies them.
 //!
 //! A short key (up to 32 bytes: a few numbers or a short string) is compared byte for byte
 //! with no hashing; a longer one by its 256-bit blake3 digest. The encoding is stable across

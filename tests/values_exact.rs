@@ -436,3 +436,54 @@ fn generic_return_types_are_checked_too() {
         assert_eq!(generic_with_eq(addr).scope_id(), 9);
     }
 }
+
+// --- 7: std types whose serde impls drop state, as arguments ------------------------------
+
+static ADDRESSES: AtomicUsize = AtomicUsize::new(0);
+
+#[cache_data]
+fn describe_addr(addr: SocketAddrV6) -> String {
+    ADDRESSES.fetch_add(1, Ordering::SeqCst);
+    format!(
+        "{} flow {} scope {}",
+        addr,
+        addr.flowinfo(),
+        addr.scope_id()
+    )
+}
+
+#[cache_data]
+fn describe_any_addr(addr: &std::net::SocketAddr) -> String {
+    ADDRESSES.fetch_add(1, Ordering::SeqCst);
+    match addr {
+        std::net::SocketAddr::V6(v6) => format!("scope {}", v6.scope_id()),
+        std::net::SocketAddr::V4(v4) => v4.to_string(),
+    }
+}
+
+#[cache_data]
+fn range_len(range: RangeInclusive<u8>) -> usize {
+    ADDRESSES.fetch_add(1, Ordering::SeqCst);
+    range.count()
+}
+
+#[test]
+fn socket_addresses_differing_only_in_scope_or_flow_have_their_own_keys() {
+    let addr = |flow, scope| SocketAddrV6::new(Ipv6Addr::LOCALHOST, 80, flow, scope);
+    assert_eq!(describe_addr(addr(0, 1)), "[::1%1]:80 flow 0 scope 1");
+    assert_eq!(describe_addr(addr(0, 2)), "[::1%2]:80 flow 0 scope 2");
+    assert_eq!(describe_addr(addr(5, 2)), "[::1%2]:80 flow 5 scope 2");
+    let (again, runs) = counted(&ADDRESSES, || describe_addr(addr(0, 2)));
+    assert_eq!((again.as_str(), runs), ("[::1%2]:80 flow 0 scope 2", 0));
+    assert_eq!(describe_any_addr(&addr(0, 3).into()), "scope 3");
+    assert_eq!(describe_any_addr(&addr(0, 4).into()), "scope 4");
+}
+
+#[test]
+fn an_exhausted_range_keys_apart_from_a_fresh_one() {
+    let fresh = 0..=4u8;
+    let mut drained = 0..=4u8;
+    for _ in drained.by_ref() {}
+    assert_eq!(range_len(fresh), 5);
+    assert_eq!(range_len(drained), 0);
+}

@@ -382,6 +382,9 @@ fn key_expr(function: &Function<'_>, options: &Options) -> TokenStream {
             None if param.is_primitive() && !function.in_impl => {
                 quote_spanned!(param.ty.span()=> .arg_primitive(&#ident))
             }
+            None if param.is_lossy_std() && !function.in_impl => {
+                quote_spanned!(param.ty.span()=> .arg_std(&#ident))
+            }
             None => quote_spanned!(param.ty.span()=> .arg(&#ident)),
         };
         if param.cfgs.is_empty() {

@@ -41,6 +41,26 @@ impl Param<'_> {
         }
     }
 
+    /// Whether the type is written as one of the std types whose serde impl leaves state out
+    /// (`SocketAddrV6`, `SocketAddr`, `RangeInclusive<..>`, or a reference to one): keyed with
+    /// that state too (`KeyWriter::arg_std`).
+    pub(crate) fn is_lossy_std(&self) -> bool {
+        let mut ty = self.ty;
+        while let Type::Reference(reference) = ty {
+            ty = &reference.elem;
+        }
+        match ty {
+            Type::Path(path) if path.qself.is_none() => {
+                path.path.segments.last().is_some_and(|last| {
+                    ["SocketAddrV6", "SocketAddr", "RangeInclusive"]
+                        .iter()
+                        .any(|n| last.ident == n)
+                })
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the type has an `impl Trait` anywhere in it (`impl Display`, `&impl Display`,
     /// `Vec<impl Trait>`): a hidden type parameter, whose concrete type must go into the key.
     pub(crate) fn has_impl_trait(&self) -> bool {

@@ -270,6 +270,16 @@ impl KeyWriter {
         self
     }
 
+    /// Appends an argument of a std type whose serde impl leaves state out, with that state:
+    /// a `SocketAddrV6`'s flow info and scope id (two addresses that differ only there are
+    /// two keys), whether a `RangeInclusive` is exhausted. The macros use it where a
+    /// parameter is declared as one of them; inside another type the state stays unseen.
+    #[inline]
+    pub fn arg_std<T: ?Sized + StdState>(self, value: &T) -> Self {
+        let with = self.arg(value);
+        value.put_state(with)
+    }
+
     /// Appends a method's receiver (as [`arg`](Self::arg), with a diagnostic about `self`).
     #[inline]
     pub fn receiver<T: ?Sized + crate::bounds::HashableReceiver>(self, value: &T) -> Self {
@@ -405,6 +415,45 @@ impl Sink for Vec<u8> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
+    }
+}
+
+/// A std type whose serde impl leaves state out, which [`KeyWriter::arg_std`] adds.
+#[diagnostic::on_unimplemented(
+    message = "a parameter written `SocketAddrV6`, `SocketAddr` or `RangeInclusive` is keyed as the std type, and `{Self}` is not one",
+    label = "not `std::net::SocketAddrV6`, `std::net::SocketAddr` or `std::ops::RangeInclusive`",
+    note = "std's serde impls leave out a `SocketAddrV6`'s flow info and scope id and a `RangeInclusive`'s exhaustion, so fncache keys them itself; for another type of that name, give the parameter `#[hash_with(path)]`"
+)]
+pub trait StdState: Serialize {
+    /// Appends the state serde leaves out.
+    fn put_state(&self, key: KeyWriter) -> KeyWriter;
+}
+
+impl StdState for std::net::SocketAddrV6 {
+    fn put_state(&self, key: KeyWriter) -> KeyWriter {
+        key.arg(&(self.flowinfo(), self.scope_id()))
+    }
+}
+
+impl StdState for std::net::SocketAddr {
+    fn put_state(&self, key: KeyWriter) -> KeyWriter {
+        match self {
+            std::net::SocketAddr::V4(_) => key,
+            std::net::SocketAddr::V6(v6) => v6.put_state(key),
+        }
+    }
+}
+
+impl<Idx: Serialize + PartialOrd> StdState for std::ops::RangeInclusive<Idx> {
+    fn put_state(&self, key: KeyWriter) -> KeyWriter {
+        // Exhausted, or empty from the start (which `start` and `end` already say).
+        key.arg(&self.is_empty())
+    }
+}
+
+impl<T: ?Sized + StdState> StdState for &T {
+    fn put_state(&self, key: KeyWriter) -> KeyWriter {
+        (**self).put_state(key)
     }
 }
 
