@@ -5,7 +5,8 @@
 //! reaches this crate only through `::fncache::__private`. The pieces:
 //!
 //! - [`key`]: the canonical encoding of a call's arguments into a [`Key`](key::Key).
-//! - [`codec`]: how `#[cache_data]` values are encoded (serde + bincode 2).
+//! - [`codec`]: how `#[cache_data]` values are encoded (serde + bincode 2, or CBOR where
+//!   bincode cannot carry them) and checked to decode back into themselves.
 //! - [`DataCache`] and [`ResourceCache`]: one function's cache each, over a shared in-memory
 //!   store with compute-once, ttl and LRU eviction, and each thread's front of it that serves
 //!   repeat hits without a lock.

@@ -115,7 +115,8 @@ use format::{Header, Invalid};
 ///         self.0.lock().unwrap().retain(|(program, path, version, _), _| {
 ///             !(program == f.program
 ///                 && path == f.path
-///                 && (versions == Versions::All || version != f.version))
+///                 && (versions == Versions::All
+///                     || !(version == f.version || persist::same_build(version, f.version))))
 ///         });
 ///         Ok(())
 ///     }
@@ -337,27 +338,33 @@ fn executable_crate() -> Option<String> {
     valid.then_some(name)
 }
 
-/// Whether the shape of `T` can be traced (see `fingerprint.rs`): then its `Deserialize`
-/// never asks for `deserialize_any`, and so has no untagged enum whose variants could
-/// serialize alike. Traced once per type and process.
-pub(crate) fn traceable<T: serde::de::DeserializeOwned>() -> bool {
-    static TRACED: Mutex<Vec<(std::any::TypeId, bool)>> = Mutex::new(Vec::new());
+/// The fingerprint of `T`'s shape (see `fingerprint.rs`), traced once per type and process
+/// and shared by every function that returns `T` and by the codec's check.
+fn traced<T: serde::de::DeserializeOwned>() -> Result<Fingerprint, ShapeError> {
+    type Traced = Vec<(std::any::TypeId, Result<Fingerprint, ShapeError>)>;
+    static TRACED: Mutex<Traced> = Mutex::new(Vec::new());
     let id = typeid::of::<T>();
-    if let Some(&(_, known)) = TRACED
+    if let Some((_, known)) = TRACED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .iter()
         .find(|(t, _)| *t == id)
     {
-        return known;
+        return known.clone();
     }
     // Traced unlocked: a `Deserialize` impl may itself be slow or use another cache.
-    let traced = fingerprint::of::<T>().is_ok();
+    let traced = fingerprint::of::<T>();
     TRACED
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push((id, traced));
+        .push((id, traced.clone()));
     traced
+}
+
+/// Whether the shape of `T` can be traced: then its `Deserialize` never asks for
+/// `deserialize_any`, and so has no untagged enum whose variants could serialize alike.
+pub(crate) fn traceable<T: serde::de::DeserializeOwned>() -> bool {
+    traced::<T>().is_ok()
 }
 
 /// What a persisted function's entries are tied to: the digest in its record headers, and
@@ -493,7 +500,7 @@ pub(crate) struct Persisted {
     function_key: [u8; 32],
     retention: Retention,
     /// The fingerprint of each return type seen (one, except for a method of a generic impl).
-    types: Mutex<Vec<(&'static str, Result<Fingerprint, ShapeError>)>>,
+    types: Mutex<Vec<(std::any::TypeId, Option<Fingerprint>)>>,
     /// Bumped by every clear, so that a computation that started before a clear does not
     /// write its value after it; writers hold it shared, clears exclusively.
     generation: RwLock<u64>,
@@ -693,35 +700,45 @@ impl Persisted {
 
     /// `T`'s fingerprint, traced on first use; `None` (and one warning) if `T` has none.
     fn fingerprint<T: CacheData>(&self) -> Option<Fingerprint> {
+        let id = typeid::of::<T>();
+        if let Some((_, known)) = self
+            .types
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(t, _)| *t == id)
+        {
+            return *known;
+        }
         let name = std::any::type_name::<T>();
-        let mut types = self.types.lock().unwrap_or_else(|e| e.into_inner());
-        let known = match types.iter().find(|(n, _)| *n == name) {
-            Some((_, known)) => known.clone(),
-            None => {
-                let traced = match fingerprint::of::<T>() {
-                    // Without `version = ..` an entry belongs to one build, whose types cannot
-                    // change under it: the name tells the function's return types apart (a
-                    // generic one's key holds each type's identity already).
-                    Err(_) if self.id.version.is_none() => {
-                        let mut hasher = blake3::Hasher::new();
-                        hasher.update(b"fncache untraced type\0");
-                        hasher.update(name.as_bytes());
-                        Ok(*hasher.finalize().as_bytes())
-                    }
-                    Err(e) => {
-                        tracing::warn!(
-                            "fncache: `{}` cannot be persisted with `version = ..`: the shape of `{name}` cannot be traced ({e}), so a rebuild could not tell its old entries from new ones; its entries stay in memory",
-                            self.id.path
-                        );
-                        Err(e)
-                    }
-                    Ok(fingerprint) => Ok(fingerprint),
-                };
-                types.push((name, traced.clone()));
-                traced
+        let known = match traced::<T>() {
+            Ok(fingerprint) => Some(fingerprint),
+            // Without `version = ..` an entry belongs to one build, whose types cannot change
+            // under it: the name tells the function's return types apart (a generic one's key
+            // holds each type's identity already).
+            Err(_) if self.id.version.is_none() => {
+                let mut hasher = blake3::Hasher::new();
+                hasher.update(b"fncache untraced type\0");
+                hasher.update(name.as_bytes());
+                Some(*hasher.finalize().as_bytes())
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "fncache: `{}` cannot be persisted with `version = ..`: the shape of `{name}` cannot be traced ({e}), so a rebuild could not tell its old entries from new ones; its entries stay in memory",
+                    self.id.path
+                );
+                None
             }
         };
-        known.ok()
+        let mut types = self.types.lock().unwrap_or_else(|e| e.into_inner());
+        // Another thread may have decided meanwhile: the first decision stands.
+        match types.iter().find(|(t, _)| *t == id) {
+            Some((_, first)) => *first,
+            None => {
+                types.push((id, known));
+                known
+            }
+        }
     }
 
     /// Logs a failure of the store: a warning the first time for this function, then quietly.
