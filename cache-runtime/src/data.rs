@@ -10,12 +10,12 @@ use std::sync::{Arc, OnceLock};
 
 use crate::bounds::CacheData;
 use crate::codec::{self, Codec, Exact};
-use crate::front::{Fronts, Shared};
 use crate::key::Key;
 use crate::options::{FnId, Options};
 use crate::persist::{self, Persisted};
 use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
+use crate::store::front::{Fronts, Shared};
 use crate::store::{Lookup, Store, Ticket};
 
 /// The largest encoded value that threads keep in their fronts. A front holds its bytes

@@ -82,7 +82,7 @@ impl Key {
     };
 
     /// A seeded hash of the key's used words, always inlined: the per-thread fronts
-    /// ([`crate::front`]) index their tables with it on every hit.
+    /// ([`crate::store::front`]) index their tables with it on every hit.
     #[inline(always)]
     pub(crate) fn fold(&self, seed: &KeyHasherBuilder) -> u64 {
         let mut hasher = seed.build_hasher();

@@ -23,7 +23,6 @@ pub mod codec;
 mod data;
 mod deprecation;
 mod flight;
-mod front;
 pub mod key;
 mod options;
 pub mod persist;

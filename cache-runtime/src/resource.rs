@@ -13,11 +13,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::bounds::Resource;
-use crate::front::{Fronts, Shared};
 use crate::key::Key;
 use crate::options::{FnId, Options};
 use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
+use crate::store::front::{Fronts, Shared};
 use crate::store::{Lookup, Store};
 
 type AnyValue = dyn Any + Send + Sync;

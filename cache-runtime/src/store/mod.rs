@@ -21,8 +21,10 @@ use dashmap::mapref::entry::Entry as MapEntry;
 
 use crate::clock;
 use crate::flight::{Computing, Flight, Owner, Wait};
-use crate::front::{Epoch, Shared};
 use crate::key::{Key, KeyHasherBuilder};
+use front::{Epoch, Shared};
+
+pub(crate) mod front;
 
 /// Called with every value that leaves the store.
 pub(crate) type Release<V> = Box<dyn Fn(&V) + Send + Sync>;
@@ -50,7 +52,7 @@ pub(crate) struct Store<V> {
     on_release: Option<Release<V>>,
     /// Whether a panic of `on_release` or of a value's `Drop` was logged as a warning yet.
     release_panicked: AtomicBool,
-    /// The removal epoch that every thread's front of this store checks, see [`crate::front`].
+    /// The removal epoch that every thread's front of this store checks, see [`front`].
     epoch: Epoch,
 }
 
@@ -216,7 +218,7 @@ impl<V: Shared> Store<V> {
     }
 
     /// Runs `f` on what the current thread's front holds of `key`'s value (see
-    /// [`crate::front`]): the hit path, with no lock and no shared write, the clock only if
+    /// [`front`]): the hit path, with no lock and no shared write, the clock only if
     /// there is a ttl, leaving it to `f` whether to clone, upgrade or decode the value. A value
     /// that turns out unusable is removed with [`remove_value`](Self::remove_value).
     ///
