@@ -34,6 +34,10 @@ impl Shared for Arc<[u8]> {
         Arc::as_ptr(self).cast()
     }
 
+    fn weight(&self) -> u64 {
+        self.len() as u64
+    }
+
     #[inline]
     fn with_fronts<R>(f: impl FnOnce(&RefCell<Fronts<Self::Near>>) -> R) -> Option<R> {
         thread_local! {

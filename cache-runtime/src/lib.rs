@@ -36,3 +36,4 @@ pub use deprecation::log_deprecation;
 pub use options::{FnId, Options, ShowSpinner};
 pub use registry::{CacheHandle, MethodName, cache_of, clear_all_data, clear_all_resources};
 pub use resource::{Hooks, ResourceCache};
+pub use store::ENTRY_OVERHEAD;

@@ -77,6 +77,7 @@ pub enum ShowSpinner {
 pub struct Options {
     pub(crate) ttl: Option<Duration>,
     pub(crate) max_entries: Option<usize>,
+    pub(crate) max_size: Option<u64>,
     pub(crate) persist: bool,
     pub(crate) show_spinner: ShowSpinner,
     pub(crate) show_time: bool,
@@ -87,6 +88,7 @@ impl Default for Options {
         Options {
             ttl: None,
             max_entries: None,
+            max_size: None,
             persist: false,
             show_spinner: ShowSpinner::Default,
             show_time: false,
@@ -109,6 +111,15 @@ impl Options {
     /// At most this many entries; the least recently used goes first.
     pub fn max_entries(mut self, max_entries: usize) -> Self {
         self.max_entries = Some(max_entries);
+        self
+    }
+
+    /// At most this many bytes in memory, the least recently used going first. An entry
+    /// counts its value's bytes (encoded, for `#[cache_data]`; what `weigh` says, for
+    /// `#[cache_resource]`) plus a fixed [`ENTRY_OVERHEAD`](crate::ENTRY_OVERHEAD) for its key
+    /// and bookkeeping. A value larger than this on its own is cached alone.
+    pub fn max_size(mut self, bytes: u64) -> Self {
+        self.max_size = Some(bytes);
         self
     }
 
@@ -152,6 +163,8 @@ impl Options {
         crate::store::Limits {
             ttl: self.ttl.map(crate::clock::nanos),
             max_entries: self.max_entries,
+            max_size: self.max_size,
+            path: id.path,
         }
     }
 }

@@ -28,6 +28,8 @@ type ReleaseFn = Arc<dyn Fn(&AnyValue) + Send + Sync>;
 struct Held {
     value: Arc<AnyValue>,
     release: Option<ReleaseFn>,
+    /// What `weigh` said of the value when it was stored (0 without `weigh`).
+    weight: u64,
 }
 
 impl Shared for Held {
@@ -39,6 +41,10 @@ impl Shared for Held {
 
     fn addr(&self) -> *const () {
         Arc::as_ptr(&self.value).cast()
+    }
+
+    fn weight(&self) -> u64 {
+        self.weight
     }
 
     #[inline]
@@ -364,6 +370,7 @@ fn held<T: Resource, R: Fn(&T) + Send + Sync + 'static>(
     Held {
         value: value.clone(),
         release,
+        weight: 0,
     }
 }
 

@@ -22,8 +22,10 @@
 //!   (small values only), so that a hit decodes it without touching a shared reference count.
 //!   A front whose epoch is stale is dropped on its thread's next lookup in that store.
 //!
-//! Stores with `max_entries` do not use fronts: every hit of theirs is an LRU use that has to
-//! be recorded in the shared entry anyway.
+//! A bounded store's hits are uses that its LRU order must learn of: a front notes each one
+//! (the entry's node in the order, see [`super::recency`]) in a buffer of its own, which the
+//! store replays when this thread stores a value or the buffer is full. So a bounded store's
+//! hit writes no shared memory either.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -49,6 +51,10 @@ pub(crate) trait Shared: Clone {
     /// a value that does not decode) names it by, as fronts keep no entry ids.
     fn addr(&self) -> *const ();
 
+    /// How many bytes the value holds, as a store's `max_size` counts them (without the key
+    /// and the entry's fixed overhead, which the store adds).
+    fn weight(&self) -> u64;
+
     /// Runs `f` on the current thread's fronts for this kind; `None` while the thread's
     /// locals are being destroyed.
     fn with_fronts<R>(f: impl FnOnce(&RefCell<Fronts<Self::Near>>) -> R) -> Option<R>;
@@ -71,6 +77,9 @@ struct Front<W> {
     /// The store's epoch when this front was (re)started.
     epoch: u64,
     entries: Table<W>,
+    /// The nodes of the entries this thread used since it last handed its uses to the store's
+    /// LRU order (bounded stores only). Kept when the front is emptied by a removal.
+    uses: Vec<u32>,
 }
 
 /// What a front knows of one entry: kept small (with its key, one cache line), as a thread
@@ -122,7 +131,7 @@ impl Epoch {
     pub(crate) fn get<V: Shared, R>(
         &self,
         key: &Key,
-        f: impl FnOnce(&V::Near, u64) -> Option<R>,
+        f: impl FnOnce(&V::Near, u64, u32) -> Option<R>,
     ) -> Option<R> {
         let current = self.current();
         V::with_fronts(|fronts| {
@@ -130,33 +139,80 @@ impl Epoch {
                 let borrowed = fronts.try_borrow().ok()?;
                 let front = borrowed.by_store.get(self.index)?.as_ref()?;
                 if front.epoch == current {
-                    let near = front.entries.get(key)?;
-                    return f(&near.value, near.stored_at);
+                    let (near, node) = front.entries.get(key)?;
+                    return f(&near.value, near.stored_at, node);
                 }
                 true
             };
             if stale {
-                self.forget(fronts);
+                self.forget(fronts, current);
             }
             None
         })?
     }
 
-    /// Drops the current thread's front of this store, stale since a removal, so that what it
+    /// Empties the current thread's front of this store, stale since a removal, so that what it
     /// holds (small data values, strongly) is freed on the thread's next call, not its next fill.
+    /// The uses it noted stay, for the store's LRU order.
     #[cold]
-    fn forget<W>(&self, fronts: &RefCell<Fronts<W>>) {
+    fn forget<W>(&self, fronts: &RefCell<Fronts<W>>, current: u64) {
         if let Ok(mut fronts) = fronts.try_borrow_mut()
-            && let Some(front) = fronts.by_store.get_mut(self.index)
+            && let Some(Some(front)) = fronts.by_store.get_mut(self.index)
         {
-            *front = None;
+            front.entries = Table::new();
+            front.epoch = current;
         }
+    }
+
+    /// Notes that this thread used the entry at `node` (of a bounded store). Returns the noted
+    /// uses, in order, once there are [`BUFFERED_USES`](super::recency::BUFFERED_USES) of them,
+    /// for the store to replay; `None` while the buffer has room (or the thread's locals are
+    /// gone, when the use is not noted).
+    #[inline]
+    pub(crate) fn note_use<V: Shared>(&self, node: u32) -> Option<Vec<u32>> {
+        V::with_fronts(|fronts| {
+            let mut fronts = fronts.try_borrow_mut().ok()?;
+            let front = self.front_mut(&mut fronts, self.current());
+            front.uses.push(node);
+            (front.uses.len() >= super::recency::BUFFERED_USES)
+                .then(|| std::mem::take(&mut front.uses))
+        })?
+    }
+
+    /// Takes the uses this thread noted and has not handed over yet, in order.
+    pub(crate) fn take_uses<V: Shared>(&self) -> Vec<u32> {
+        V::with_fronts(|fronts| {
+            let mut fronts = fronts.try_borrow_mut().ok()?;
+            let front = fronts.by_store.get_mut(self.index)?.as_mut()?;
+            Some(std::mem::take(&mut front.uses))
+        })
+        .flatten()
+        .unwrap_or_default()
+    }
+
+    /// The current thread's front of this store, started under `epoch` if there is none.
+    fn front_mut<'f, W>(&self, fronts: &'f mut Fronts<W>, epoch: u64) -> &'f mut Front<W> {
+        if fronts.by_store.len() <= self.index {
+            fronts.by_store.resize_with(self.index + 1, || None);
+        }
+        fronts.by_store[self.index].get_or_insert_with(|| Front {
+            epoch,
+            entries: Table::new(),
+            uses: Vec::new(),
+        })
     }
 
     /// Remembers `value` as `key`'s in the current thread's front, if `epoch` (read before the
     /// entry was found or stored) is not older than the front's; a front of an older epoch is
     /// emptied first.
-    pub(crate) fn fill<V: Shared>(&self, epoch: u64, key: Key, value: &V, stored_at: u64) {
+    pub(crate) fn fill<V: Shared>(
+        &self,
+        epoch: u64,
+        key: Key,
+        value: &V,
+        stored_at: u64,
+        node: u32,
+    ) {
         let Some(near) = value.near() else {
             return;
         };
@@ -164,13 +220,7 @@ impl Epoch {
             let Ok(mut fronts) = fronts.try_borrow_mut() else {
                 return;
             };
-            if fronts.by_store.len() <= self.index {
-                fronts.by_store.resize_with(self.index + 1, || None);
-            }
-            let front = fronts.by_store[self.index].get_or_insert_with(|| Front {
-                epoch,
-                entries: Table::new(),
-            });
+            let front = self.front_mut(&mut fronts, epoch);
             if epoch < front.epoch {
                 return; // found before a removal this thread has already seen
             }
@@ -182,7 +232,7 @@ impl Epoch {
                 value: near,
                 stored_at,
             };
-            front.entries.insert(key, near);
+            front.entries.insert(key, node, near);
         });
     }
 }
@@ -203,6 +253,8 @@ struct Table<W> {
 #[repr(align(64))]
 struct Slot<W> {
     key: Key,
+    /// The entry's node in a bounded store's LRU order (in the key's padding).
+    node: u32,
     near: Option<Near<W>>,
 }
 
@@ -219,14 +271,14 @@ impl<W> Table<W> {
     }
 
     #[inline]
-    fn get(&self, key: &Key) -> Option<&Near<W>> {
+    fn get(&self, key: &Key) -> Option<(&Near<W>, u32)> {
         let mask = self.slots.len().checked_sub(1)?;
         let mut i = key.fold(&self.seed) as usize & mask;
         loop {
             let slot = &self.slots[i];
             let near = slot.near.as_ref()?;
             if slot.key == *key {
-                return Some(near);
+                return Some((near, slot.node));
             }
             i = (i + 1) & mask;
         }
@@ -235,7 +287,7 @@ impl<W> Table<W> {
     /// Inserts `key`, or replaces its value. A table that holds [`CAPACITY`] keys takes a new
     /// one only in place of the key in its home slot (and not at all if that slot is empty):
     /// the table never gets fuller than half, so every probe still ends at an empty slot.
-    fn insert(&mut self, key: Key, near: Near<W>) {
+    fn insert(&mut self, key: Key, node: u32, near: Near<W>) {
         let full = self.len >= CAPACITY;
         if !full && 2 * (self.len + 1) > self.slots.len() {
             self.grow();
@@ -246,13 +298,17 @@ impl<W> Table<W> {
         loop {
             let slot = &mut self.slots[i];
             match &slot.near {
-                Some(_) if slot.key == key => break slot.near = Some(near),
+                Some(_) if slot.key == key => {
+                    slot.node = node;
+                    break slot.near = Some(near);
+                }
                 Some(_) => i = (i + 1) & mask,
                 None if full => {
                     let home = &mut self.slots[home];
                     if home.near.is_some() {
                         *home = Slot {
                             key,
+                            node,
                             near: Some(near),
                         };
                     }
@@ -261,6 +317,7 @@ impl<W> Table<W> {
                 None => {
                     *slot = Slot {
                         key,
+                        node,
                         near: Some(near),
                     };
                     break self.len += 1;
@@ -273,13 +330,14 @@ impl<W> Table<W> {
         let size = (2 * self.slots.len()).max(Self::MIN_SLOTS);
         let empty = (0..size).map(|_| Slot {
             key: Key::EMPTY,
+            node: super::recency::NIL,
             near: None,
         });
         let old = std::mem::replace(&mut self.slots, empty.collect());
         self.len = 0;
         for slot in old {
             if let Some(near) = slot.near {
-                self.insert(slot.key, near);
+                self.insert(slot.key, slot.node, near);
             }
         }
     }
@@ -307,6 +365,7 @@ mod tests {
         for x in 0..half {
             table.insert(
                 key(x),
+                0,
                 Near {
                     value: x,
                     stored_at: x + 1,
@@ -314,6 +373,7 @@ mod tests {
             );
             table.insert(
                 long_key(x),
+                0,
                 Near {
                     value: x + 10_000,
                     stored_at: 0,
@@ -323,9 +383,12 @@ mod tests {
         assert_eq!(table.len, CAPACITY);
         assert!(table.slots.len() >= 2 * table.len);
         for x in 0..half {
-            let near = table.get(&key(x)).expect("inserted");
+            let (near, _) = table.get(&key(x)).expect("inserted");
             assert_eq!((near.value, near.stored_at), (x, x + 1));
-            assert_eq!(table.get(&long_key(x)).expect("inserted").value, x + 10_000);
+            assert_eq!(
+                table.get(&long_key(x)).expect("inserted").0.value,
+                x + 10_000
+            );
         }
         assert!(table.get(&key(half)).is_none());
         assert!(table.get(&long_key(half)).is_none());
@@ -339,6 +402,7 @@ mod tests {
         for x in 0..cap {
             table.insert(
                 key(x),
+                0,
                 Near {
                     value: x,
                     stored_at: 0,
@@ -350,6 +414,7 @@ mod tests {
         for x in cap..8 * cap {
             table.insert(
                 key(x),
+                0,
                 Near {
                     value: x,
                     stored_at: 0,
@@ -366,7 +431,7 @@ mod tests {
         assert_eq!(occupied, CAPACITY);
         let mut found = 0;
         for x in 0..9 * cap {
-            if let Some(near) = table.get(&key(x)) {
+            if let Some((near, _)) = table.get(&key(x)) {
                 assert_eq!(near.value, x);
                 found += 1;
             }
@@ -384,6 +449,7 @@ mod tests {
         let mut table = Table::new();
         table.insert(
             key(1),
+            0,
             Near {
                 value: 1u64,
                 stored_at: 0,
@@ -397,6 +463,7 @@ mod tests {
         let mut table = Table::new();
         table.insert(
             key(1),
+            0,
             Near {
                 value: "old",
                 stored_at: 0,
@@ -404,13 +471,14 @@ mod tests {
         );
         table.insert(
             key(1),
+            0,
             Near {
                 value: "new",
                 stored_at: 0,
             },
         );
         assert_eq!(table.len, 1);
-        assert_eq!(table.get(&key(1)).expect("inserted").value, "new");
+        assert_eq!(table.get(&key(1)).expect("inserted").0.value, "new");
     }
 
     fn bytes(text: &str) -> Arc<[u8]> {
@@ -418,15 +486,15 @@ mod tests {
     }
 
     fn seen(epoch: &Epoch, key: &Key) -> Option<Vec<u8>> {
-        epoch.get::<Arc<[u8]>, _>(key, |value, _| Some(value.to_vec()))
+        epoch.get::<Arc<[u8]>, _>(key, |value, _, _| Some(value.to_vec()))
     }
 
     #[test]
     fn a_front_serves_what_it_was_filled_with_until_a_removal() {
         let epoch = Epoch::new();
         let e = epoch.current();
-        epoch.fill(e, key(1), &bytes("one"), 0);
-        epoch.fill(e, key(2), &bytes("two"), 0);
+        epoch.fill(e, key(1), &bytes("one"), 0, 0);
+        epoch.fill(e, key(2), &bytes("two"), 0, 0);
         assert_eq!(seen(&epoch, &key(1)).as_deref(), Some(&b"one"[..]));
         assert_eq!(seen(&epoch, &key(3)), None);
 
@@ -440,7 +508,7 @@ mod tests {
 
         // A fill under the new epoch starts the front over: the old entries are gone for good.
         let e2 = epoch.current();
-        epoch.fill(e2, key(2), &bytes("two again"), 0);
+        epoch.fill(e2, key(2), &bytes("two again"), 0, 0);
         assert_eq!(seen(&epoch, &key(2)).as_deref(), Some(&b"two again"[..]));
         assert_eq!(seen(&epoch, &key(1)), None);
     }
@@ -452,14 +520,14 @@ mod tests {
         // The entry was found under `before`, then removed (and the epoch bumped) before
         // the finder got to fill its front.
         epoch.bump();
-        epoch.fill(before, key(1), &bytes("removed"), 0);
+        epoch.fill(before, key(1), &bytes("removed"), 0, 0);
         assert_eq!(seen(&epoch, &key(1)), None);
     }
 
     #[test]
     fn fronts_are_per_thread_and_per_store() {
         let (a, b) = (Epoch::new(), Epoch::new());
-        a.fill(a.current(), key(1), &bytes("a"), 0);
+        a.fill(a.current(), key(1), &bytes("a"), 0, 0);
         assert_eq!(seen(&b, &key(1)), None);
         std::thread::scope(|s| {
             s.spawn(|| assert_eq!(seen(&a, &key(1)), None));
@@ -471,7 +539,7 @@ mod tests {
     fn a_stale_front_lets_go_of_its_data_on_the_next_lookup() {
         let epoch = Epoch::new();
         let value = bytes("held");
-        epoch.fill(epoch.current(), key(1), &value, 0);
+        epoch.fill(epoch.current(), key(1), &value, 0, 0);
         assert_eq!(
             Arc::strong_count(&value),
             2,
@@ -486,7 +554,7 @@ mod tests {
     fn large_data_stays_out_of_fronts() {
         let epoch = Epoch::new();
         let big: Arc<[u8]> = vec![7u8; 4096].into();
-        epoch.fill(epoch.current(), key(1), &big, 0);
+        epoch.fill(epoch.current(), key(1), &big, 0, 0);
         assert_eq!(seen(&epoch, &key(1)), None);
     }
 }

@@ -23,8 +23,15 @@ use crate::clock;
 use crate::flight::{Computing, Flight, Owner, Wait};
 use crate::key::{Key, KeyHasherBuilder};
 use front::{Epoch, Shared};
+use recency::Recency;
 
 pub(crate) mod front;
+mod recency;
+
+/// What an entry costs beyond its value, as `max_size` counts it: the key, the map's slot, the
+/// LRU node, the value's allocation header and the expiry item, rounded up. A store's size is
+/// the sum over its entries of the value's bytes plus this.
+pub const ENTRY_OVERHEAD: u64 = 160;
 
 /// Called with every value that leaves the store.
 pub(crate) type Release<V> = Box<dyn Fn(&V) + Send + Sync>;
@@ -34,6 +41,23 @@ pub(crate) struct Limits {
     /// How long an entry lives after it is stored, in clock nanoseconds.
     pub(crate) ttl: Option<u64>,
     pub(crate) max_entries: Option<usize>,
+    /// At most this many bytes, counted as [`ENTRY_OVERHEAD`] says.
+    pub(crate) max_size: Option<u64>,
+    /// The function's path, for warnings.
+    pub(crate) path: &'static str,
+}
+
+impl Limits {
+    /// Whether the store evicts by use: it keeps an LRU order.
+    fn bounded(&self) -> bool {
+        self.max_entries.is_some() || self.max_size.is_some()
+    }
+
+    /// Whether a store of `len` entries weighing `weight` holds more than it may.
+    fn exceeded(&self, len: usize, weight: u64) -> bool {
+        self.max_entries.is_some_and(|max| len > max)
+            || self.max_size.is_some_and(|max| weight > max)
+    }
 }
 
 pub(crate) struct Store<V> {
@@ -42,10 +66,11 @@ pub(crate) struct Store<V> {
     /// How many `Slot::Ready` entries the map holds.
     ready: AtomicUsize,
     next_id: AtomicU64,
-    /// The LRU clock: bumped on every use, only when `max_entries` is set.
-    tick: AtomicU64,
-    /// Serializes evictions so that two racing inserts evict one entry each, not two.
-    evicting: Mutex<()>,
+    /// The LRU order of a bounded store (see [`recency`]); taken after a slot's lock, never
+    /// before one.
+    recency: Mutex<Recency>,
+    /// Whether a value larger than `max_size` alone was reported (once per function).
+    oversized: AtomicBool,
     /// Stored entries in the order they expire (ttl is the same for all), when ttl is set.
     /// Every removal takes its entry's item out, so it never holds more than the store.
     expiry: Mutex<BTreeMap<Due, Key>>,
@@ -74,7 +99,8 @@ struct Ready<V> {
     /// Unique within the store, so a removal never takes a newer entry stored under the same key.
     id: u64,
     stored_at: u64,
-    last_used: AtomicU64,
+    /// Its node in the LRU order, in a bounded store.
+    node: u32,
 }
 
 /// What a lookup found.
@@ -145,7 +171,8 @@ impl<V> Flight<V> {
 
 /// What the slow path decided while it held the map's lock.
 enum Step<V> {
-    Hit(V),
+    /// A stored value, and its node in the LRU order.
+    Hit(V, u32),
     Own(Arc<Flight<V>>),
     Wait(Arc<Flight<V>>),
     /// The entry had expired and was taken out: release it (holding nothing) and look again.
@@ -158,8 +185,8 @@ impl<V: Shared> Store<V> {
             map: DashMap::with_hasher(KeyHasherBuilder::default()),
             ready: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
-            tick: AtomicU64::new(0),
-            evicting: Mutex::new(()),
+            recency: Mutex::new(Recency::new()),
+            oversized: AtomicBool::new(false),
             limits,
             expiry: Mutex::new(BTreeMap::new()),
             on_release,
@@ -181,7 +208,10 @@ impl<V: Shared> Store<V> {
         }
         loop {
             match self.claim(key, Owner::this_thread()) {
-                Step::Hit(value) => return Lookup::Hit(value),
+                Step::Hit(value, node) => {
+                    self.note_use(node);
+                    return Lookup::Hit(value);
+                }
                 Step::Own(flight) => return self.ticket(key, flight),
                 Step::Expired(value) => self.release(value),
                 Step::Wait(flight) => match flight.wait() {
@@ -204,7 +234,10 @@ impl<V: Shared> Store<V> {
         }
         loop {
             match self.claim(key, Owner::Task) {
-                Step::Hit(value) => return Lookup::Hit(value),
+                Step::Hit(value, node) => {
+                    self.note_use(node);
+                    return Lookup::Hit(value);
+                }
                 Step::Own(flight) => return self.ticket(key, flight),
                 Step::Expired(value) => self.release(value),
                 Step::Wait(flight) if flight.is_computed_here() => return Lookup::Bypass,
@@ -225,12 +258,29 @@ impl<V: Shared> Store<V> {
     /// `f` may look up other keys; what they find is not remembered in the front.
     #[inline]
     pub(crate) fn peek<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
-        if !self.has_fronts() {
-            return None;
+        let (found, node) = self.epoch.get::<V, _>(key, |value, stored_at, node| {
+            (!self.has_expired(stored_at)).then(|| (f(value), node))
+        })?;
+        self.note_use(node);
+        Some(found)
+    }
+
+    /// Tells a bounded store's LRU order that this thread used the entry at `node`: noted in
+    /// the thread's front, replayed once enough are noted.
+    #[inline]
+    fn note_use(&self, node: u32) {
+        if self.limits.bounded()
+            && let Some(uses) = self.epoch.note_use::<V>(node)
+        {
+            self.replay(&mut lock(&self.recency), &uses);
         }
-        self.epoch.get::<V, R>(key, |value, stored_at| {
-            (!self.has_expired(stored_at)).then(|| f(value))
-        })
+    }
+
+    #[cold]
+    fn replay(&self, recency: &mut Recency, uses: &[u32]) {
+        for &node in uses {
+            recency.touch(node);
+        }
     }
 
     /// The shared hit path: one shard read lock, the clock only if there is a ttl. A hit fills
@@ -240,13 +290,11 @@ impl<V: Shared> Store<V> {
         let slot = self.map.get(&key)?;
         match &*slot {
             Slot::Ready(entry) if !self.is_expired(entry) => {
-                self.touch(entry);
                 let value = entry.value.clone();
-                let stored_at = entry.stored_at;
+                let (stored_at, node) = (entry.stored_at, entry.node);
                 drop(slot);
-                if self.has_fronts() {
-                    self.epoch.fill(epoch, key, &value, stored_at);
-                }
+                self.note_use(node);
+                self.epoch.fill(epoch, key, &value, stored_at, node);
                 Some(Lookup::Hit(value))
             }
             _ => None,
@@ -259,8 +307,7 @@ impl<V: Shared> Store<V> {
         match self.map.entry(key) {
             MapEntry::Occupied(occupied) => match occupied.get() {
                 Slot::Ready(entry) if !self.is_expired(entry) => {
-                    self.touch(entry);
-                    Step::Hit(entry.value.clone())
+                    Step::Hit(entry.value.clone(), entry.node)
                 }
                 Slot::Ready(_) => {
                     let Slot::Ready(old) = occupied.remove() else {
@@ -291,6 +338,12 @@ impl<V: Shared> Store<V> {
     /// (evicted or expired entries), for the caller to release once it woke the waiters.
     #[must_use]
     fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V, age: u64) -> Vec<V> {
+        // Taken before the slot's lock: it is this thread's, and no other's, to take.
+        let uses = if self.limits.bounded() {
+            self.epoch.take_uses::<V>()
+        } else {
+            Vec::new()
+        };
         let Some(mut slot) = self.map.get_mut(&key) else {
             return Vec::new();
         };
@@ -305,13 +358,18 @@ impl<V: Shared> Store<V> {
         } else {
             0
         };
-        let last_used = AtomicU64::new(self.next_tick());
-        let front_copy = self.has_fronts().then(|| value.clone());
+        let mut evicted = Vec::new();
+        let node = if self.limits.bounded() {
+            self.order(key, id, value.weight(), &uses, &mut evicted)
+        } else {
+            recency::NIL
+        };
+        let front_copy = value.clone();
         *slot = Slot::Ready(Ready {
             value,
             id,
             stored_at,
-            last_used,
+            node,
         });
         // Counted before the slot is unlocked, so that a removal, which can only see it after,
         // never takes the count below zero.
@@ -322,17 +380,54 @@ impl<V: Shared> Store<V> {
             lock(&self.expiry).insert(Due { stored_at, id }, key);
         }
         drop(slot);
-        if let Some(value) = front_copy {
-            self.epoch.fill(epoch, key, &value, stored_at);
-        }
+        self.epoch.fill(epoch, key, &front_copy, stored_at, node);
         let mut let_go = Vec::new();
+        for evicted in evicted {
+            let_go.extend(self.take_ready(evicted.key, |entry| entry.id == evicted.id));
+        }
         if let Some(ttl) = self.limits.ttl {
             self.sweep_expired(ttl, &mut let_go);
         }
-        if let Some(max) = self.limits.max_entries {
-            self.evict_beyond(max, &mut let_go);
-        }
         let_go
+    }
+
+    /// Under the new entry's slot lock, in a bounded store: replays this thread's uses, puts
+    /// the entry first in the LRU order and takes the least recently used entries out of the
+    /// order until the store is within its limits again (a value over `max_size` alone stays,
+    /// by itself). Returns the new entry's node; what left the order is in `evicted`, for the
+    /// caller to take out of the map once the slot is unlocked.
+    fn order(
+        &self,
+        key: Key,
+        id: u64,
+        value_weight: u64,
+        uses: &[u32],
+        evicted: &mut Vec<recency::Evicted>,
+    ) -> u32 {
+        let weight = value_weight.saturating_add(ENTRY_OVERHEAD);
+        let mut recency = lock(&self.recency);
+        self.replay(&mut recency, uses);
+        let node = recency.insert(key, id, weight);
+        while recency.len() > 1 && self.limits.exceeded(recency.len(), recency.weight()) {
+            evicted.extend(recency.pop_oldest());
+        }
+        let alone_too_big = self.limits.exceeded(recency.len(), recency.weight());
+        drop(recency);
+        if alone_too_big {
+            self.warn_oversized(weight);
+        }
+        node
+    }
+
+    #[cold]
+    fn warn_oversized(&self, weight: u64) {
+        if !self.oversized.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "fncache: `{}` returned a value of {weight} bytes (with its entry's overhead), more than its `max_size` of {} bytes; it is cached alone, everything else was evicted (reported once)",
+                self.limits.path,
+                self.limits.max_size.unwrap_or(0),
+            );
+        }
     }
 
     /// Removes `key`'s entry if it still holds the value at `addr` ([`Shared::addr`]): a hit
@@ -370,6 +465,7 @@ impl<V: Shared> Store<V> {
                         stored_at: entry.stored_at,
                         id: entry.id,
                     },
+                    entry.node,
                 ));
             }
             false
@@ -378,11 +474,17 @@ impl<V: Shared> Store<V> {
         self.epoch.bump();
         if self.limits.ttl.is_some() {
             let mut expiry = lock(&self.expiry);
-            for (_, due) in &removed {
+            for (_, due, _) in &removed {
                 expiry.remove(due);
             }
         }
-        self.release_all(removed.into_iter().map(|(value, _)| value).collect());
+        if self.limits.bounded() {
+            let mut recency = lock(&self.recency);
+            for &(_, due, node) in &removed {
+                recency.remove(node, due.id);
+            }
+        }
+        self.release_all(removed.into_iter().map(|(value, ..)| value).collect());
     }
 
     /// How many values the store holds.
@@ -397,12 +499,6 @@ impl<V: Shared> Store<V> {
         lock(&self.expiry).len()
     }
 
-    /// Whether hits may be served from fronts: not with `max_entries`, whose hits are uses.
-    #[inline]
-    fn has_fronts(&self) -> bool {
-        self.limits.max_entries.is_none()
-    }
-
     #[inline]
     fn is_expired(&self, entry: &Ready<V>) -> bool {
         self.has_expired(entry.stored_at)
@@ -413,21 +509,6 @@ impl<V: Shared> Store<V> {
         self.limits
             .ttl
             .is_some_and(|ttl| clock::now().saturating_sub(stored_at) >= ttl)
-    }
-
-    #[inline]
-    fn touch(&self, entry: &Ready<V>) {
-        if self.limits.max_entries.is_some() {
-            entry.last_used.store(self.next_tick(), Ordering::Relaxed);
-        }
-    }
-
-    fn next_tick(&self) -> u64 {
-        if self.limits.max_entries.is_some() {
-            self.tick.fetch_add(1, Ordering::Relaxed)
-        } else {
-            0
-        }
     }
 
     /// Removes every entry whose ttl has run out, so that a cache whose keys never repeat
@@ -450,30 +531,6 @@ impl<V: Shared> Store<V> {
         }
     }
 
-    /// Evicts least recently used entries until at most `max` remain.
-    ///
-    /// This scans the store, O(entries) per eviction: it happens only on a miss, which runs the
-    /// (slow) function anyway, and keeps the hit path free of any shared LRU list.
-    fn evict_beyond(&self, max: usize, let_go: &mut Vec<V>) {
-        let _one_at_a_time = lock(&self.evicting);
-        while self.len() > max {
-            let victim = self
-                .map
-                .iter()
-                .filter_map(|item| match item.value() {
-                    Slot::Ready(entry) => Some((
-                        entry.last_used.load(Ordering::Relaxed),
-                        *item.key(),
-                        entry.id,
-                    )),
-                    Slot::Pending(_) => None,
-                })
-                .min_by_key(|&(last_used, _, _)| last_used);
-            let Some((_, key, id)) = victim else { break };
-            let_go.extend(self.take_ready(key, |entry| entry.id == id));
-        }
-    }
-
     /// Takes `key`'s stored entry out of the map if `which` says it is the one meant (a newer
     /// entry under the same key is left alone).
     fn take_ready(&self, key: Key, which: impl FnOnce(&Ready<V>) -> bool) -> Option<V> {
@@ -490,6 +547,9 @@ impl<V: Shared> Store<V> {
     /// every front's view of it. Returns its value, to be released.
     fn forget(&self, entry: Ready<V>) -> V {
         self.ready.fetch_sub(1, Ordering::Relaxed);
+        if self.limits.bounded() {
+            lock(&self.recency).remove(entry.node, entry.id);
+        }
         if self.limits.ttl.is_some() {
             lock(&self.expiry).remove(&Due {
                 stored_at: entry.stored_at,
@@ -552,7 +612,13 @@ mod tests {
     }
 
     fn store(ttl: Option<u64>, max_entries: Option<usize>) -> Store<Arc<[u8]>> {
-        Store::new(Limits { ttl, max_entries }, None)
+        let limits = Limits {
+            ttl,
+            max_entries,
+            max_size: None,
+            path: "test",
+        };
+        Store::new(limits, None)
     }
 
     fn compute(store: &Store<Arc<[u8]>>, i: u64) {
