@@ -9,8 +9,8 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, LitBool, LitStr, Token, UnOp};
 
-use crate::duration;
 use crate::errors::Errors;
+use crate::{duration, size};
 
 /// Which cache a function gets.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -35,6 +35,7 @@ pub(crate) enum Attribute {
 const DATA_OPTIONS: &[&str] = &[
     "ttl",
     "max_entries",
+    "max_size",
     "persist",
     "version",
     "show_spinner",
@@ -45,6 +46,8 @@ const DATA_OPTIONS: &[&str] = &[
 const RESOURCE_OPTIONS: &[&str] = &[
     "ttl",
     "max_entries",
+    "max_size",
+    "weigh",
     "show_spinner",
     "show_time",
     "validate",
@@ -171,6 +174,10 @@ pub(crate) enum ShowSpinner {
 pub(crate) struct Options {
     pub(crate) ttl: Option<Ttl>,
     pub(crate) max_entries: Option<Expr>,
+    /// `max_size = 1000` or `max_size = "500MB"`: the bytes, and the option's span.
+    pub(crate) max_size: Option<(u64, Span)>,
+    /// A resource's `weigh = path`: what `max_size` counts of a value.
+    pub(crate) weigh: Option<Expr>,
     /// `persist = "disk"` or `persist = true`; `false` is the default and is `None` here.
     pub(crate) persist: Option<Span>,
     /// `version = 3` or `version = "2024-06"`: what persisted entries are tied to instead of
@@ -213,6 +220,17 @@ impl Options {
             match name.to_string().as_str() {
                 "ttl" => options.ttl = errors.ok(ttl(&value)),
                 "max_entries" => options.max_entries = errors.ok(max_entries(value)),
+                "max_size" => {
+                    options.max_size = errors
+                        .ok(max_size(&value))
+                        .map(|bytes| (bytes, name.span()))
+                }
+                "weigh" => {
+                    // Kept when invalid too, so that `max_size` does not also ask for one.
+                    let checked =
+                        callable(value.clone(), "weigh", "Fn(&T) -> usize", "Model::bytes");
+                    options.weigh = Some(errors.ok(checked).unwrap_or(value));
+                }
                 "persist" => {
                     // The option's name, so that a conflict with another option points at it.
                     let on = errors.ok(persist(&value)).flatten();
@@ -224,10 +242,11 @@ impl Options {
                 "show_spinner" => options.show_spinner = errors.ok(show_spinner(&value)).flatten(),
                 "show_time" => options.show_time = errors.ok(bool_literal(&value, "show_time")),
                 "validate" => {
-                    options.validate = errors.ok(callable(value, "validate", "Fn(&T) -> bool"))
+                    options.validate =
+                        errors.ok(callable(value, "validate", "Fn(&T) -> bool", "is_alive"))
                 }
                 "on_release" => {
-                    options.on_release = errors.ok(callable(value, "on_release", "Fn(&T)"))
+                    options.on_release = errors.ok(callable(value, "on_release", "Fn(&T)", "close"))
                 }
                 "hash_self" => options.hash_self = errors.ok(bool_literal(&value, "hash_self")),
                 "associated" => options.associated = errors.ok(bool_literal(&value, "associated")),
@@ -373,6 +392,35 @@ fn max_entries(value: Expr) -> syn::Result<Expr> {
     }
 }
 
+fn max_size(value: &Expr) -> syn::Result<u64> {
+    let invalid = |span: Span, why: &str| {
+        syn::Error::new(
+            span,
+            format!("invalid `max_size`: {why}; expected {}", size::FORMS),
+        )
+    };
+    match value {
+        Expr::Lit(lit) => match &lit.lit {
+            Lit::Int(int) => match int.base10_parse::<u64>() {
+                Ok(0) => Err(invalid(int.span(), "zero would cache nothing")),
+                Ok(bytes) => Ok(bytes),
+                Err(_) => Err(invalid(int.span(), "not a number of bytes")),
+            },
+            Lit::Str(text) => size::parse(&text.value()).map_err(|why| invalid(text.span(), &why)),
+            Lit::Bool(flag) => Err(invalid(flag.span(), "a size is not a bool")),
+            other => Err(invalid(other.span(), "not a size")),
+        },
+        Expr::Unary(unary) if matches!(unary.op, UnOp::Neg(_)) => Err(invalid(
+            syn::spanned::Spanned::span(unary),
+            "a size cannot be negative",
+        )),
+        other => Err(invalid(
+            syn::spanned::Spanned::span(other),
+            "it is read at compile time, so it must be a literal",
+        )),
+    }
+}
+
 fn persist(value: &Expr) -> syn::Result<Option<Span>> {
     let expected = "invalid `persist`: expected `\"disk\"`, `true` or `false`";
     match value {
@@ -427,12 +475,13 @@ fn bool_literal(value: &Expr, name: &str) -> syn::Result<LitBool> {
     ))
 }
 
-fn callable(value: Expr, name: &str, signature: &str) -> syn::Result<Expr> {
+/// A hook: a path or a closure, not a literal. `example` is a path that shows the form.
+fn callable(value: Expr, name: &str, signature: &str, example: &str) -> syn::Result<Expr> {
     match value {
         Expr::Lit(_) => Err(syn::Error::new_spanned(
             value,
             format!(
-                "invalid `{name}`: expected a function path or a closure of type `{signature}` (`{name} = is_alive`)"
+                "invalid `{name}`: expected a function path or a closure of type `{signature}` (`{name} = {example}`)"
             ),
         )),
         _ => Ok(value),

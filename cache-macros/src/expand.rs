@@ -63,7 +63,7 @@ pub(crate) fn expand(attribute: Attribute, args: TokenStream, item: TokenStream)
     let mut view = Function::new(&function, &mut errors);
     view.in_impl |= options.associated.as_ref().is_some_and(|flag| flag.value);
     valid::check_params(attribute, &view, &mut errors);
-    valid::check_options(&options, &view, &mut errors);
+    valid::check_options(&options, &view, kind, &mut errors);
     match errors.finish() {
         Ok(()) => {
             let output = match &function.sig.output {
@@ -277,7 +277,7 @@ fn compute_closure(function: &Function<'_>, output: Option<TokenStream>) -> Toke
     }
 }
 
-/// `Hooks::<T>::new().validate(..).on_release(..)` for a resource.
+/// `Hooks::<T>::new().validate(..).on_release(..).weigh(..)` for a resource.
 fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
     let value = function
         .output
@@ -289,6 +289,9 @@ fn hooks_expr(options: &Options, function: &Function<'_>) -> TokenStream {
     }
     if let Some(on_release) = &options.on_release {
         calls.extend(quote_spanned!(on_release.span()=> .on_release(#on_release)));
+    }
+    if let Some(weigh) = &options.weigh {
+        calls.extend(quote_spanned!(weigh.span()=> .weigh(#weigh)));
     }
     let span = function
         .output
@@ -449,6 +452,9 @@ fn options_expr(
     }
     if let Some(max) = &options.max_entries {
         calls.extend(quote_spanned!(max.span()=> .max_entries(#max)));
+    }
+    if let Some((bytes, _)) = &options.max_size {
+        calls.extend(quote!(.max_size(#bytes)));
     }
     if options.persist.is_some() {
         calls.extend(quote!(.persist(true)));

@@ -14,6 +14,7 @@ mod effects;
 mod errors;
 mod expand;
 mod input;
+mod size;
 #[cfg(test)]
 mod snapshots;
 mod valid;

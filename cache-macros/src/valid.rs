@@ -3,7 +3,7 @@
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, ReceiverKind, Type};
 
-use crate::attr::{Attribute, Options};
+use crate::attr::{Attribute, Kind, Options};
 use crate::effects::{Effect, effects};
 use crate::errors::Errors;
 use crate::input::Function;
@@ -89,7 +89,12 @@ pub(crate) fn check_params(attribute: Attribute, function: &Function<'_>, errors
 }
 
 /// Checks the options that depend on the function's shape.
-pub(crate) fn check_options(options: &Options, function: &Function<'_>, errors: &mut Errors) {
+pub(crate) fn check_options(
+    options: &Options,
+    function: &Function<'_>,
+    kind: Kind,
+    errors: &mut Errors,
+) {
     if let Some((_, span)) = &options.version
         && options.persist.is_none()
     {
@@ -97,6 +102,17 @@ pub(crate) fn check_options(options: &Options, function: &Function<'_>, errors: 
             *span,
             "`version` names what persisted entries belong to, and this function does not persist: add `persist = true`, or remove `version`",
         );
+    }
+    match (&options.max_size, &options.weigh, kind) {
+        (Some((_, span)), None, Kind::Resource) => errors.push(
+            *span,
+            "`max_size` on `#[cache_resource]` needs to know what a value weighs: add `weigh = path` (an `Fn(&T) -> usize` that returns the value's size in bytes), or bound the cache with `max_entries`",
+        ),
+        (None, Some(weigh), _) => errors.push(
+            syn::spanned::Spanned::span(weigh),
+            "`weigh` is what `max_size` counts, and there is no `max_size`: add `max_size = \"..\"`, or remove `weigh`",
+        ),
+        _ => {}
     }
     if let Some(flag) = &options.hash_self
         && function.receiver.is_none()

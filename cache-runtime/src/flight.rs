@@ -48,6 +48,9 @@ pub(crate) struct Flight<V> {
 struct Watchers<V> {
     outcome: Outcome<V>,
     wakers: Wakers,
+    /// How many threads block on the condition variable: without any, settling makes no
+    /// system call (a notify does one even when no thread waits).
+    sleepers: usize,
 }
 
 enum Outcome<V> {
@@ -74,6 +77,7 @@ impl<V: Clone> Flight<V> {
             watchers: Mutex::new(Watchers {
                 outcome: Outcome::Running,
                 wakers: Wakers::default(),
+                sleepers: 0,
             }),
             changed: Condvar::new(),
         }
@@ -93,7 +97,8 @@ impl<V: Clone> Flight<V> {
             return Wait::Cycle;
         };
         let mut watchers = self.lock();
-        loop {
+        watchers.sleepers += 1;
+        let settled = loop {
             match &watchers.outcome {
                 Outcome::Running => {
                     watchers = self
@@ -101,10 +106,12 @@ impl<V: Clone> Flight<V> {
                         .wait(watchers)
                         .unwrap_or_else(|e| e.into_inner())
                 }
-                Outcome::Done(value) => return Wait::Settled(Some(value.clone())),
-                Outcome::Abandoned => return Wait::Settled(None),
+                Outcome::Done(value) => break Some(value.clone()),
+                Outcome::Abandoned => break None,
             }
-        }
+        };
+        watchers.sleepers -= 1;
+        Wait::Settled(settled)
     }
 
     /// Waits without blocking the thread.
@@ -124,12 +131,14 @@ impl<V: Clone> Flight<V> {
     }
 
     fn settle(&self, outcome: Outcome<V>) {
-        let wakers = {
+        let (wakers, sleepers) = {
             let mut watchers = self.lock();
             watchers.outcome = outcome;
-            std::mem::take(&mut watchers.wakers)
+            (std::mem::take(&mut watchers.wakers), watchers.sleepers)
         };
-        self.changed.notify_all();
+        if sleepers > 0 {
+            self.changed.notify_all();
+        }
         wakers.wake_all();
     }
 

@@ -56,23 +56,25 @@ impl Shared for Held {
     }
 }
 
-/// A resource function's `validate` and `on_release`, typed by its value.
+/// A resource function's `validate`, `on_release` and `weigh`, typed by its value.
 ///
 /// Built on every call (a path or a closure costs nothing to build), because a generic function
 /// has one value type per instantiation.
-pub struct Hooks<T, V = fn(&T) -> bool, R = fn(&T)> {
+pub struct Hooks<T, V = fn(&T) -> bool, R = fn(&T), W = fn(&T) -> usize> {
     validate: Option<V>,
     on_release: Option<R>,
+    weigh: Option<W>,
     value: PhantomData<fn(&T)>,
 }
 
 impl<T> Hooks<T> {
-    /// No `validate`, no `on_release`.
+    /// No `validate`, no `on_release`, no `weigh`.
     #[inline]
     pub fn new() -> Self {
         Hooks {
             validate: None,
             on_release: None,
+            weigh: None,
             value: PhantomData,
         }
     }
@@ -84,23 +86,37 @@ impl<T> Default for Hooks<T> {
     }
 }
 
-impl<T, V, R> Hooks<T, V, R> {
+impl<T, V, R, W> Hooks<T, V, R, W> {
     /// Checked on every hit; `false` (or a panic) drops the entry and computes a new one.
     #[inline]
-    pub fn validate<F: Fn(&T) -> bool>(self, validate: F) -> Hooks<T, F, R> {
+    pub fn validate<F: Fn(&T) -> bool>(self, validate: F) -> Hooks<T, F, R, W> {
         Hooks {
             validate: Some(validate),
             on_release: self.on_release,
+            weigh: self.weigh,
             value: PhantomData,
         }
     }
 
     /// Called once for every value that leaves the cache.
     #[inline]
-    pub fn on_release<F: Fn(&T) + Send + Sync + 'static>(self, on_release: F) -> Hooks<T, V, F> {
+    pub fn on_release<F: Fn(&T) + Send + Sync + 'static>(self, on_release: F) -> Hooks<T, V, F, W> {
         Hooks {
             validate: self.validate,
             on_release: Some(on_release),
+            weigh: self.weigh,
+            value: PhantomData,
+        }
+    }
+
+    /// What a value weighs in bytes, as `max_size` counts it: called once, when the value is
+    /// stored (a panic counts as 0 and is reported).
+    #[inline]
+    pub fn weigh<F: Fn(&T) -> usize>(self, weigh: F) -> Hooks<T, V, R, F> {
+        Hooks {
+            validate: self.validate,
+            on_release: self.on_release,
+            weigh: Some(weigh),
             value: PhantomData,
         }
     }
@@ -133,10 +149,10 @@ impl ResourceCache {
 
     /// Returns the shared value for `key`, or runs `compute` and shares what it returns.
     #[inline]
-    pub fn get<T, V, R>(
+    pub fn get<T, V, R, W>(
         &'static self,
         options: impl FnOnce() -> Options,
-        hooks: Hooks<T, V, R>,
+        hooks: Hooks<T, V, R, W>,
         key: Key,
         compute: impl FnOnce() -> T,
     ) -> Arc<T>
@@ -144,6 +160,7 @@ impl ResourceCache {
         T: Resource,
         V: Fn(&T) -> bool,
         R: Fn(&T) + Send + Sync + 'static,
+        W: Fn(&T) -> usize,
     {
         match self.get_or_err(options, hooks, key, || Ok::<T, Infallible>(compute())) {
             Ok(value) => value,
@@ -153,10 +170,10 @@ impl ResourceCache {
 
     /// Like [`get`](Self::get) for a function returning `Result`: an `Err` is returned and not cached.
     #[inline]
-    pub fn get_or_err<T, E, V, R>(
+    pub fn get_or_err<T, E, V, R, W>(
         &'static self,
         options: impl FnOnce() -> Options,
-        hooks: Hooks<T, V, R>,
+        hooks: Hooks<T, V, R, W>,
         key: Key,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E>
@@ -164,6 +181,7 @@ impl ResourceCache {
         T: Resource,
         V: Fn(&T) -> bool,
         R: Fn(&T) + Send + Sync + 'static,
+        W: Fn(&T) -> usize,
     {
         let state = self.state(options);
         if let Some(value) = self.peek(state, &hooks, &key) {
@@ -181,7 +199,11 @@ impl ResourceCache {
                 },
                 Lookup::Compute(ticket) => {
                     let value = Arc::new(progress::run(self.id.name(), &state.spinner, compute)?);
-                    ticket.fulfil(held(&value, hooks.on_release));
+                    ticket.fulfil(held(
+                        &value,
+                        hooks.on_release,
+                        self.weigh(&*value, hooks.weigh),
+                    ));
                     return Ok(value);
                 }
                 Lookup::Bypass => return compute().map(Arc::new),
@@ -191,10 +213,10 @@ impl ResourceCache {
 
     /// The `async fn` form of [`get_or_err`](Self::get_or_err): concurrent awaits of one key run
     /// `compute` once; if the task computing it is dropped, a waiting task takes over.
-    pub async fn get_or_err_async<T, E, V, R>(
+    pub async fn get_or_err_async<T, E, V, R, W>(
         &'static self,
         options: impl FnOnce() -> Options,
-        hooks: Hooks<T, V, R>,
+        hooks: Hooks<T, V, R, W>,
         key: Key,
         compute: impl AsyncFnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E>
@@ -202,6 +224,7 @@ impl ResourceCache {
         T: Resource,
         V: Fn(&T) -> bool,
         R: Fn(&T) + Send + Sync + 'static,
+        W: Fn(&T) -> usize,
     {
         let state = self.state(options);
         if let Some(value) = self.peek(state, &hooks, &key) {
@@ -221,7 +244,11 @@ impl ResourceCache {
                     let computing = progress::run_async(self.id.name(), &state.spinner, compute());
                     let value = ticket.computing(computing).await?;
                     let value = Arc::new(value);
-                    ticket.fulfil(held(&value, hooks.on_release));
+                    ticket.fulfil(held(
+                        &value,
+                        hooks.on_release,
+                        self.weigh(&*value, hooks.weigh),
+                    ));
                     return Ok(value);
                 }
                 Lookup::Bypass => return compute().await.map(Arc::new),
@@ -230,10 +257,10 @@ impl ResourceCache {
     }
 
     /// The `async fn` form of [`get`](Self::get).
-    pub async fn get_async<T, V, R>(
+    pub async fn get_async<T, V, R, W>(
         &'static self,
         options: impl FnOnce() -> Options,
-        hooks: Hooks<T, V, R>,
+        hooks: Hooks<T, V, R, W>,
         key: Key,
         compute: impl AsyncFnOnce() -> T,
     ) -> Arc<T>
@@ -241,6 +268,7 @@ impl ResourceCache {
         T: Resource,
         V: Fn(&T) -> bool,
         R: Fn(&T) + Send + Sync + 'static,
+        W: Fn(&T) -> usize,
     {
         let compute = async || Ok::<T, Infallible>(compute().await);
         match self.get_or_err_async(options, hooks, key, compute).await {
@@ -277,10 +305,10 @@ impl ResourceCache {
     /// passes `validate` (run outside the front, as it may call cached functions). A value
     /// that fails is dropped, and `None` sends the caller on to the store.
     #[inline]
-    fn peek<T: Resource, V: Fn(&T) -> bool, R>(
+    fn peek<T: Resource, V: Fn(&T) -> bool, R, W>(
         &self,
         state: &State,
-        hooks: &Hooks<T, V, R>,
+        hooks: &Hooks<T, V, R, W>,
         key: &Key,
     ) -> Option<Arc<T>> {
         let value = state.store.peek(key, Weak::upgrade)??;
@@ -296,9 +324,9 @@ impl ResourceCache {
     /// The hit's value if it has type `T` and passes `validate` (a panic in `validate` fails
     /// it); otherwise the value, still alive, for the caller to remove by its address.
     #[inline(always)]
-    fn accept<T: Resource, V: Fn(&T) -> bool, R>(
+    fn accept<T: Resource, V: Fn(&T) -> bool, R, W>(
         &self,
-        hooks: &Hooks<T, V, R>,
+        hooks: &Hooks<T, V, R, W>,
         value: Arc<AnyValue>,
     ) -> Result<Arc<T>, Arc<AnyValue>> {
         let value = value.downcast::<T>()?;
@@ -323,6 +351,22 @@ impl ResourceCache {
                     self.id.path
                 );
                 Err(value)
+            }
+        }
+    }
+
+    /// What `weigh` says of a value about to be stored; 0 without `weigh` or if it panics
+    /// (reported).
+    fn weigh<T>(&self, value: &T, weigh: Option<impl Fn(&T) -> usize>) -> u64 {
+        let Some(weigh) = weigh else { return 0 };
+        match catch_unwind(AssertUnwindSafe(|| weigh(value))) {
+            Ok(bytes) => bytes as u64,
+            Err(_) => {
+                tracing::warn!(
+                    "fncache: `weigh` of `{}` panicked; the value is counted as 0 bytes",
+                    self.id.path
+                );
+                0
             }
         }
     }
@@ -359,6 +403,7 @@ impl State {
 fn held<T: Resource, R: Fn(&T) + Send + Sync + 'static>(
     value: &Arc<T>,
     on_release: Option<R>,
+    weight: u64,
 ) -> Held {
     let release = on_release.map(|f| {
         Arc::new(move |value: &AnyValue| {
@@ -370,7 +415,7 @@ fn held<T: Resource, R: Fn(&T) + Send + Sync + 'static>(
     Held {
         value: value.clone(),
         release,
-        weight: 0,
+        weight,
     }
 }
 

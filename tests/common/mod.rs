@@ -4,6 +4,8 @@
 //! Each test binary uses only some of these.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Holds every body that calls [`Gate::pass`] until the test calls [`Gate::open`], and lets the

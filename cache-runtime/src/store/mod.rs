@@ -28,9 +28,16 @@ use recency::Recency;
 pub(crate) mod front;
 mod recency;
 
-/// What an entry costs beyond its value, as `max_size` counts it: the key, the map's slot, the
-/// LRU node, the value's allocation header and the expiry item, rounded up. A store's size is
-/// the sum over its entries of the value's bytes plus this.
+/// What an entry costs beyond its value's bytes, as `max_size` counts it: its key, its slot in
+/// the map, its place in the LRU order, the value's allocation header and its expiry item,
+/// rounded up. A cache's size is the sum, over its entries, of the value's bytes plus this.
+///
+/// ```
+/// // A `#[cache_data(max_size = "1MB")]` function returning 1000-byte values keeps about
+/// // 1_000_000 / (1000 + a few bytes of encoding + ENTRY_OVERHEAD) of them.
+/// let fits = 1_000_000 / (1_000 + 16 + fncache_runtime::ENTRY_OVERHEAD);
+/// assert!((800..1000).contains(&fits));
+/// ```
 pub const ENTRY_OVERHEAD: u64 = 160;
 
 /// Called with every value that leaves the store.

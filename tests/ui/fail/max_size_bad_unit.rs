@@ -1,0 +1,10 @@
+use fncache::cache_data;
+
+#[cache_data(max_size = "500 parsecs")]
+fn square(x: u32) -> u32 {
+    x * x
+}
+
+fn main() {
+    square(2);
+}
