@@ -159,3 +159,69 @@ fn a_weighed_resource_is_evicted_by_size_and_released_once() {
         "each value released exactly once"
     );
 }
+
+mod stress {
+    use super::*;
+
+    pub static COMPUTED: AtomicUsize = AtomicUsize::new(0);
+    pub static RELEASED: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+    /// Each value knows its key and its computation's serial, so that a wrong value and a
+    /// double release are both visible.
+    pub struct Blob {
+        pub key: u64,
+        pub serial: u64,
+        pub bytes: Vec<u8>,
+    }
+
+    #[cache_resource(
+        max_size = 20_000,
+        weigh = |b: &Blob| b.bytes.len(),
+        on_release = |b: &Blob| lock(&RELEASED).push(b.serial),
+        show_spinner = false
+    )]
+    pub fn blob(key: u64) -> Blob {
+        let serial = COMPUTED.fetch_add(1, SeqCst) as u64;
+        Blob {
+            key,
+            serial,
+            bytes: vec![key as u8; 500 + (key as usize % 7) * 300],
+        }
+    }
+}
+
+#[test]
+fn four_threads_under_size_eviction_get_their_own_values_and_each_is_released_once() {
+    use stress::{COMPUTED, RELEASED, blob};
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            s.spawn(move || {
+                let mut x = t;
+                for _ in 0..5_000 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let key = (x >> 33) % 64;
+                    let value = blob(key);
+                    assert_eq!(value.key, key, "a wrong value");
+                    assert_eq!(value.bytes.len(), 500 + (key as usize % 7) * 300);
+                }
+            });
+        }
+    });
+    let held = blob::__fncache().len();
+    assert!(
+        held > 1 && held < 64,
+        "the size bound holds: {held} entries"
+    );
+    blob::clear();
+    let mut released = lock(&RELEASED).clone();
+    let computed = COMPUTED.load(SeqCst);
+    assert!(computed > 64, "evictions made keys recompute: {computed}");
+    released.sort_unstable();
+    let every: Vec<u64> = (0..computed as u64).collect();
+    assert_eq!(
+        released, every,
+        "every value computed is released exactly once"
+    );
+}

@@ -98,7 +98,18 @@ impl Spinner {
     }
 }
 
+/// When a computation starts with less stack than this left, it runs on a new segment.
+const STACK_RED_ZONE: usize = 128 * 1024;
+
+/// The size of each segment a deep recursion grows its stack by.
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
 /// Runs `compute`, telling the hook about it if it is the thread's outermost computation.
+///
+/// A memoized recursion goes through this once per level, with the cache's frames on top of
+/// the function's own, so it would overflow a stack that the plain function fits in. So a
+/// computation that starts near the end of the stack runs on a fresh segment, as rustc grows
+/// its own (`stacker`): a check of the stack pointer per miss, nothing on a hit.
 pub(crate) fn run<R>(function: &str, spinner: &Spinner, compute: impl FnOnce() -> R) -> R {
     let depth = DEPTH.with(|d| d.replace(d.get() + 1));
     let _depth = Restore(depth);
@@ -106,7 +117,7 @@ pub(crate) fn run<R>(function: &str, spinner: &Spinner, compute: impl FnOnce() -
         Some(text) if depth == 0 => Some(Shown::start(function, text, spinner.show_time)),
         _ => None,
     };
-    compute()
+    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, compute)
 }
 
 /// [`run`] for a future: the thread's depth is raised while the future is polled (so cached

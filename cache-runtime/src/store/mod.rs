@@ -279,14 +279,14 @@ impl<V: Shared> Store<V> {
         if self.limits.bounded()
             && let Some(uses) = self.epoch.note_use::<V>(node)
         {
-            self.replay(&mut lock(&self.recency), &uses);
+            self.hand_over(&uses);
         }
     }
 
-    #[cold]
-    fn replay(&self, recency: &mut Recency, uses: &[u32]) {
-        for &node in uses {
-            recency.touch(node);
+    /// Hands this thread's noted uses to the LRU order, if there are any.
+    fn hand_over(&self, uses: &[u32]) {
+        if !uses.is_empty() {
+            lock(&self.recency).replay(uses);
         }
     }
 
@@ -345,6 +345,12 @@ impl<V: Shared> Store<V> {
     /// (evicted or expired entries), for the caller to release once it woke the waiters.
     #[must_use]
     fn fulfil(&self, key: Key, flight: &Arc<Flight<V>>, value: V, age: u64) -> Vec<V> {
+        let mut let_go = Vec::new();
+        // Expired entries go first, so that a bounded store never evicts a live entry to make
+        // room that they hold.
+        if let Some(ttl) = self.limits.ttl {
+            self.sweep_expired(ttl, &mut let_go);
+        }
         // Taken before the slot's lock: it is this thread's, and no other's, to take.
         let uses = if self.limits.bounded() {
             self.epoch.take_uses::<V>()
@@ -352,10 +358,14 @@ impl<V: Shared> Store<V> {
             Vec::new()
         };
         let Some(mut slot) = self.map.get_mut(&key) else {
-            return Vec::new();
+            self.hand_over(&uses);
+            return let_go;
         };
         if !flight.is(&slot) {
-            return Vec::new(); // cleared while computing: the caller gets its value, the store does not
+            // Cleared while computing: the caller gets its value, the store does not.
+            drop(slot);
+            self.hand_over(&uses);
+            return let_go;
         }
         // Read under the slot's lock: a removal of this entry comes after, and bumps past it.
         let epoch = self.epoch.current();
@@ -388,12 +398,8 @@ impl<V: Shared> Store<V> {
         }
         drop(slot);
         self.epoch.fill(epoch, key, &front_copy, stored_at, node);
-        let mut let_go = Vec::new();
         for evicted in evicted {
             let_go.extend(self.take_ready(evicted.key, |entry| entry.id == evicted.id));
-        }
-        if let Some(ttl) = self.limits.ttl {
-            self.sweep_expired(ttl, &mut let_go);
         }
         let_go
     }
@@ -413,7 +419,7 @@ impl<V: Shared> Store<V> {
     ) -> u32 {
         let weight = value_weight.saturating_add(ENTRY_OVERHEAD);
         let mut recency = lock(&self.recency);
-        self.replay(&mut recency, uses);
+        recency.replay(uses);
         let node = recency.insert(key, id, weight);
         while recency.len() > 1 && self.limits.exceeded(recency.len(), recency.weight()) {
             evicted.extend(recency.pop_oldest());
@@ -700,5 +706,139 @@ mod tests {
         assert_eq!(store.expiry_len(), 1_000);
         store.clear();
         assert_eq!((store.len(), store.expiry_len()), (0, 0));
+    }
+
+    /// The model-based test of a bounded store: random calls, clears and clock advances on one
+    /// thread, against a plain list in use order with the same ttl, `max_entries` and
+    /// `max_size`. One thread's calls must give exactly the model's hits, values and size.
+    mod model {
+        use std::time::Duration;
+
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Not a whole number of seconds, so that the test's whole-second advances never land
+        /// on it (the real clock adds microseconds to them).
+        const TTL: u64 = 10_500_000_000;
+        const MAX_ENTRIES: usize = 5;
+        const MAX_SIZE: u64 = 4 * ENTRY_OVERHEAD + 200;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Call(u64),
+            ClearEntry(u64),
+            Clear,
+            Advance(u64),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                8 => (0u64..12).prop_map(Op::Call),
+                1 => (0u64..12).prop_map(Op::ClearEntry),
+                1 => Just(Op::Clear),
+                2 => (1u64..4).prop_map(Op::Advance),
+            ]
+        }
+
+        /// A key's value: its own bytes, from 1 to 120 of them, so that weights differ.
+        fn value(k: u64) -> Arc<[u8]> {
+            vec![k as u8; 1 + (k as usize * 37) % 120].into()
+        }
+
+        fn weight(k: u64) -> u64 {
+            value(k).len() as u64 + ENTRY_OVERHEAD
+        }
+
+        /// Entries most recently used first: (key, the model's time it was stored).
+        #[derive(Default)]
+        struct Model {
+            entries: Vec<(u64, u64)>,
+            now: u64,
+        }
+
+        impl Model {
+            fn expired(&self, stored_at: u64) -> bool {
+                self.now - stored_at >= TTL
+            }
+
+            /// Whether the call hits.
+            fn call(&mut self, k: u64) -> bool {
+                if let Some(at) = self.entries.iter().position(|&(key, _)| key == k) {
+                    let entry = self.entries.remove(at);
+                    if !self.expired(entry.1) {
+                        self.entries.insert(0, entry);
+                        return true;
+                    }
+                }
+                let now = self.now;
+                self.entries.retain(|&(_, stored_at)| now - stored_at < TTL);
+                self.entries.insert(0, (k, now));
+                while self.entries.len() > 1
+                    && (self.entries.len() > MAX_ENTRIES || self.weight() > MAX_SIZE)
+                {
+                    self.entries.pop();
+                }
+                false
+            }
+
+            fn weight(&self) -> u64 {
+                self.entries.iter().map(|&(k, _)| weight(k)).sum()
+            }
+        }
+
+        fn bounded_store() -> Store<Arc<[u8]>> {
+            let limits = Limits {
+                ttl: Some(TTL),
+                max_entries: Some(MAX_ENTRIES),
+                max_size: Some(MAX_SIZE),
+                path: "model",
+            };
+            Store::new(limits, None)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn a_bounded_store_on_one_thread_is_exactly_the_lru_model(
+                ops in proptest::collection::vec(op(), 1..120)
+            ) {
+                let store = bounded_store();
+                let mut model = Model::default();
+                for op in ops {
+                    match op {
+                        Op::Call(k) => {
+                            let hit = match store.lookup(key(k)) {
+                                Lookup::Hit(found) => {
+                                    prop_assert_eq!(&*found, &*value(k));
+                                    true
+                                }
+                                Lookup::Compute(ticket) => {
+                                    ticket.fulfil(value(k));
+                                    false
+                                }
+                                _ => panic!("one thread never waits or bypasses"),
+                            };
+                            prop_assert_eq!(hit, model.call(k), "call of {}", k);
+                        }
+                        Op::ClearEntry(k) => {
+                            store.clear_entry(key(k));
+                            model.entries.retain(|&(key, _)| key != k);
+                        }
+                        Op::Clear => {
+                            store.clear();
+                            model.entries.clear();
+                        }
+                        Op::Advance(secs) => {
+                            clock::advance(Duration::from_secs(secs));
+                            model.now += secs * 1_000_000_000;
+                        }
+                    }
+                    prop_assert_eq!(store.len(), model.entries.len());
+                    prop_assert_eq!(lock(&store.recency).weight(), model.weight());
+                }
+            }
+        }
     }
 }

@@ -122,6 +122,13 @@ impl Recency {
         }
     }
 
+    /// Marks the entries at `nodes` as used, in that order.
+    pub(crate) fn replay(&mut self, nodes: &[u32]) {
+        for &node in nodes {
+            self.touch(node);
+        }
+    }
+
     /// Takes out the entry `id` at `node`; does nothing if the node no longer holds it (the
     /// list let go of it already).
     pub(crate) fn remove(&mut self, node: u32, id: u64) {
