@@ -39,7 +39,7 @@
 //! | for | data: tables, strings, numbers, vectors, maps | connections, models, clients |
 //! | a hit returns | a fresh copy, decoded from the stored bytes | the same `Arc<T>` for every caller |
 //! | the return type | `T: Serialize + DeserializeOwned` | `T: Send + Sync + 'static`; the function returns `Arc<T>` |
-//! | options | `ttl`, `max_entries`, `persist`, `version`, `show_spinner`, `show_time` | `ttl`, `max_entries`, `show_spinner`, `show_time`, `validate`, `on_release` |
+//! | options | `ttl`, `max_entries`, `max_size`, `persist`, `version`, `show_spinner`, `show_time` | `ttl`, `max_entries`, `max_size` with `weigh`, `show_spinner`, `show_time`, `validate`, `on_release` |
 //!
 //! # What both do
 //!
@@ -73,8 +73,11 @@
 //! - **`ttl`** counts from when a value was stored; reads do not extend it. Expired entries are
 //!   removed as new ones are stored, so the cache never holds more than one ttl's worth of
 //!   writes, even when keys never repeat.
-//! - **`max_entries`** bounds the cache; the least recently used entry goes first, and a hit
-//!   counts as a use.
+//! - **`max_entries`** bounds the cache by count and **`max_size`** by bytes (a data value's
+//!   encoding, what a resource's `weigh` says, plus [`ENTRY_OVERHEAD`] per entry); the least
+//!   recently used entry goes first, and a hit counts as a use. Eviction takes constant time
+//!   whatever the size of the cache, and the calls of one thread see exact LRU order (hits on
+//!   other threads count once those threads store a value or have made 64 hits).
 //! - **Hits from many threads.** Besides the shared cache, each thread keeps a small view of
 //!   the entries it has found (per function, up to 1024 entries in a table of at most
 //!   128 KiB), so a repeated hit takes no lock and writes no shared memory (a resource hit
@@ -82,8 +85,8 @@
 //!   Any removal (a clear, `ttl`, a failed `validate`) reaches every thread's view before its
 //!   next call. The views hold resources weakly, so a removed resource is dropped as soon as
 //!   its last caller lets it go; they hold small encoded data values (up to 512 bytes)
-//!   strongly, until the thread next calls that function. A function with `max_entries` keeps
-//!   to the shared cache, since each of its hits must be recorded as a use.
+//!   strongly, until the thread next calls that function. A bounded function's view also
+//!   notes which entries the thread used, for the LRU order.
 //!
 //!   A view is another thread's memory, which a clear cannot free: a thread that stops calling
 //!   a function keeps its view of it until it calls the function again or exits. That is at
@@ -259,6 +262,11 @@
 ///   entry lives after it is stored (seconds, a duration string with units `ms`, `s`, `m`,
 ///   `h`, `d`, `w`, or any `Duration` expression, evaluated on the first call).
 /// - `max_entries = 100`: at most this many entries, least recently used evicted first.
+/// - `max_size = "500MB"` (or `"1.5GiB"`, `"64 KiB"`, `1048576` bytes): at most this much
+///   memory, least recently used evicted first. An entry counts its encoded value plus
+///   [`ENTRY_OVERHEAD`]; `KB`..`TB` are powers of 1000, `KiB`..`TiB` of 1024, in any case,
+///   fractions allowed. A value larger than the bound on its own is returned and kept alone,
+///   with one warning. It bounds memory; persisted entries are bounded by `max_entries`.
 /// - `persist = "disk"` (or `true`): also keep entries on disk, across restarts: memory is a
 ///   layer over the disk, `ttl` and `max_entries` hold there too, and an entry is never
 ///   returned by another build of the program: other code anywhere in it, other features, a
@@ -337,11 +345,14 @@ pub use fncache_macros::cache_data;
 /// # Options
 ///
 /// - `ttl`, `max_entries`, `show_spinner`, `show_time`: as for [`cache_data`](macro@cache_data).
+/// - `max_size = "4GiB", weigh = Model::bytes`: at most this many bytes, as `weigh` (a
+///   `Fn(&T) -> usize`, called once when a value is stored) counts them, plus
+///   [`ENTRY_OVERHEAD`] per entry; `max_size` without `weigh` is a compile error.
 /// - `validate = is_alive` or `validate = |c: &Conn| c.ping()`: a `Fn(&T) -> bool` run on every
 ///   hit (not right after a computation); `false` drops the entry and computes a new one.
 ///   Changing `validate` does not invalidate the cache. A panic in it counts as `false`.
 /// - `on_release = close` or `on_release = |c: &Conn| c.close()`: a `Fn(&T)` called exactly once
-///   for every value that leaves the cache, whatever the reason (`max_entries`, `ttl`, a clear,
+///   for every value that leaves the cache, whatever the reason (`max_entries`, `max_size`, `ttl`, a clear,
 ///   a failed `validate`), and never for a value still in it. Callers that still hold the
 ///   `Arc` keep a valid value; release is the cache letting go of it.
 ///

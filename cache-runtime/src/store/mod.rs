@@ -265,6 +265,17 @@ impl<V: Shared> Store<V> {
     /// `f` may look up other keys; what they find is not remembered in the front.
     #[inline]
     pub(crate) fn peek<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
+        if self.limits.bounded() {
+            return self.peek_bounded(key, f);
+        }
+        self.epoch.get::<V, R>(key, |value, stored_at, _| {
+            (!self.has_expired(stored_at)).then(|| f(value))
+        })
+    }
+
+    /// [`peek`](Self::peek) in a bounded store: the hit is also noted as a use. Apart, so that
+    /// the hit of an unbounded store carries no node through its return value.
+    fn peek_bounded<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
         let (found, node) = self.epoch.get::<V, _>(key, |value, stored_at, node| {
             (!self.has_expired(stored_at)).then(|| (f(value), node))
         })?;
