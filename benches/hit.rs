@@ -44,6 +44,12 @@ fn resource_string(x: u64) -> String {
     string_value(x)
 }
 
+/// Bounded, so that its hits are LRU uses: the `threads` group shows they still scale.
+#[cache_resource(max_entries = 4096, show_spinner = false)]
+fn bounded_resource_string(x: u64) -> String {
+    string_value(x)
+}
+
 #[cache_data(show_spinner = false)]
 fn data_string(x: u64) -> String {
     string_value(x)
@@ -224,8 +230,12 @@ impl Workers {
 fn threads(c: &mut Criterion) {
     warm(2 * KEYS, resource_string);
     warm(2 * KEYS, cached_string);
-    let contenders: [(&str, Hit); 2] = [
+    warm(2 * KEYS, bounded_resource_string);
+    let contenders: [(&str, Hit); 3] = [
         ("resource_string", |x| drop(black_box(resource_string(x)))),
+        ("bounded_resource_string", |x| {
+            drop(black_box(bounded_resource_string(x)))
+        }),
         ("cached_string", |x| drop(black_box(cached_string(x)))),
     ];
     thread::scope(|scope| {
