@@ -114,6 +114,20 @@ impl DataCache {
         if let Some(value) = self.peek(state, &key) {
             return Ok(value);
         }
+        self.beyond_front(state, exact, key, compute)
+    }
+
+    /// Everything of [`get_or_err`](Self::get_or_err) but the front hit, kept out of line so
+    /// that the hit inlined into the caller is small: its frame and registers are not shaped
+    /// by the miss path.
+    #[inline(never)]
+    fn beyond_front<T: CacheData, E>(
+        &'static self,
+        state: &'static State,
+        exact: Exact<T>,
+        key: Key,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         let found = match state.store.lookup(key) {
             Lookup::Hit(value) => (value, true),
             Lookup::Fresh(value) => (value, false),
