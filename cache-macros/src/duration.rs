@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use crate::quantity::{self, Part};
+
 /// The accepted forms, for error messages.
 pub(crate) const FORMS: &str = "a positive number of seconds (`ttl = 60`, `ttl = 0.5`), a duration string \
      (`\"45s\"`, `\"30m\"`, `\"1h 30m\"`, `\"1d2h34m\"`, `\"2 days\"`, `\"100ms\"`) or a `std::time::Duration` \
@@ -16,21 +18,12 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
     }
     let mut total = 0f64;
     while !rest.is_empty() {
-        let number_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(number_len);
-        if number.is_empty() {
-            return Err(format!("expected a number at `{rest}`"));
-        }
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("`{number}` is not a number"))?;
-        let after = after.trim_start();
-        let unit_len = after
-            .find(|c: char| !c.is_alphabetic())
-            .unwrap_or(after.len());
-        let (unit, after) = after.split_at(unit_len);
+        let Part {
+            value,
+            number,
+            unit,
+            rest: after,
+        } = quantity::leading(rest)?;
         if unit.is_empty() {
             return Err(format!(
                 "`{number}` has no unit (write `{number}s`, `{number}m`, `{number}h`, ...)"

@@ -14,6 +14,7 @@ mod effects;
 mod errors;
 mod expand;
 mod input;
+mod quantity;
 mod size;
 #[cfg(test)]
 mod snapshots;

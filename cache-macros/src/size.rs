@@ -1,5 +1,7 @@
 //! Byte sizes for `max_size`, parsed at compile time: `1000`, `"500MB"`, `"1.5GiB"`, `"64 kib"`.
 
+use crate::quantity::{self, Part};
+
 /// The accepted forms, for error messages.
 pub(crate) const FORMS: &str = "a positive integer of bytes (`max_size = 1048576`) or a size string: \
      a number, fractions allowed, and a unit, `B`, `KB`, `MB`, `GB`, `TB` (powers of 1000) or `KiB`, \
@@ -8,21 +10,19 @@ pub(crate) const FORMS: &str = "a positive integer of bytes (`max_size = 1048576
 /// Parses `<number><unit>`, with optional spaces around and between, into bytes.
 pub(crate) fn parse(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let number_len = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(number_len);
-    if number.is_empty() {
-        return Err(format!("expected a number at the start of `{text}`"));
-    }
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{number}` is not a number"))?;
-    let unit = unit.trim();
+    let Part {
+        value,
+        number,
+        unit,
+        rest,
+    } = quantity::leading(text)?;
     if unit.is_empty() {
         return Err(format!(
             "`{number}` has no unit (write `{number}B`, `{number}MB`, `{number}MiB`, ...)"
         ));
+    }
+    if !rest.trim().is_empty() {
+        return Err(format!("unexpected `{}` after the unit", rest.trim()));
     }
     let per = bytes_per(unit).ok_or_else(|| format!("unknown unit `{unit}`"))?;
     let bytes = (value * per).round();
