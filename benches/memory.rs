@@ -3,6 +3,8 @@
 //! `cargo bench --bench memory`; prints one line per scenario (figures in `benches/RESULTS.md`).
 //!
 //! - `entry/*`: 1e6 distinct calls of a `u64 -> u64` function; RSS growth per entry.
+//! - `stack/*`: the stack one level of a memoized recursion takes, from the addresses of a
+//!   local 100 levels apart (well within the first stack segment).
 //! - `max_size_64mib`: 200k distinct calls returning 1 KiB values under
 //!   `max_size = "64MiB"`; RSS growth against 64 MiB (the bound counts the overhead too).
 
@@ -31,6 +33,50 @@ fn resource_unbounded(x: u64) -> u64 {
 #[cache_data(max_size = "64MiB", show_spinner = false)]
 fn kibibyte(x: u64) -> Vec<u8> {
     vec![x as u8; 1024]
+}
+
+/// The address of a local at each depth of the last `stack_*` recursion.
+static DEPTHS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
+
+fn mark() {
+    let local = 0u8;
+    DEPTHS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(std::ptr::from_ref(&local).addr());
+}
+
+#[cache_data(show_spinner = false)]
+fn stack_data(n: u64) -> u64 {
+    mark();
+    if n == 0 { 0 } else { stack_data(n - 1) + 1 }
+}
+
+#[cache_resource(show_spinner = false)]
+fn stack_resource(n: u64) -> u64 {
+    mark();
+    if n == 0 {
+        0
+    } else {
+        *stack_resource(n - 1) + 1
+    }
+}
+
+fn plain(n: u64) -> u64 {
+    mark();
+    if n == 0 {
+        0
+    } else {
+        black_box(plain(n - 1)) + 1
+    }
+}
+
+fn per_level(name: &str, f: impl Fn(u64) -> u64) {
+    DEPTHS.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    black_box(f(300));
+    let depths = DEPTHS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let bytes = depths[100].abs_diff(depths[200]) / 100;
+    println!("stack/{name}: {bytes} B per level");
 }
 
 /// The resident set of this process, in bytes (Linux).
@@ -66,7 +112,13 @@ fn main() {
     match args.iter().find_map(|a| a.strip_prefix("--scenario=")) {
         Some(scenario) => run(scenario),
         None => {
-            for scenario in ["data", "data_bounded", "resource", "max_size_64mib"] {
+            for scenario in [
+                "stack",
+                "data",
+                "data_bounded",
+                "resource",
+                "max_size_64mib",
+            ] {
                 let status = std::process::Command::new(&args[0])
                     .arg(format!("--scenario={scenario}"))
                     .status()
@@ -79,6 +131,11 @@ fn main() {
 
 fn run(scenario: &str) {
     match scenario {
+        "stack" => {
+            per_level("plain", plain);
+            per_level("data", stack_data);
+            per_level("resource", |n| *stack_resource(n));
+        }
         "data" => grow("data", ENTRIES, data_unbounded),
         "data_bounded" => grow("data_bounded", ENTRIES, data_bounded),
         "resource" => grow("resource", ENTRIES, |x| *resource_unbounded(x)),
