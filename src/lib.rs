@@ -429,7 +429,7 @@ pub mod cache_resource {
     }
 }
 
-pub use fncache_runtime::{CacheHandle, ENTRY_OVERHEAD, clock, progress};
+pub use fncache_runtime::{CacheHandle, ENTRY_OVERHEAD, clock, memory_used, progress};
 
 /// Persistence for `#[cache_data(persist = "disk")]`: where entries are kept, what makes them
 /// safe to return, and the [`Storage`](persist::Storage) trait to keep them elsewhere.

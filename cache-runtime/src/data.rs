@@ -406,4 +406,8 @@ impl Clear for DataCache {
     fn clear_entry(&'static self, key: Key) {
         DataCache::clear_entry(self, key);
     }
+
+    fn memory(&'static self) -> u64 {
+        self.state.get().map_or(0, |state| state.store.bytes())
+    }
 }

@@ -34,6 +34,8 @@ mod store;
 pub use data::DataCache;
 pub use deprecation::log_deprecation;
 pub use options::{FnId, Options, ShowSpinner};
-pub use registry::{CacheHandle, MethodName, cache_of, clear_all_data, clear_all_resources};
+pub use registry::{
+    CacheHandle, MethodName, cache_of, clear_all_data, clear_all_resources, memory_used,
+};
 pub use resource::{Hooks, ResourceCache};
 pub use store::ENTRY_OVERHEAD;

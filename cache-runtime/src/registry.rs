@@ -14,6 +14,8 @@ pub trait Clear: Sync {
     fn clear(&'static self);
     /// Drops one entry.
     fn clear_entry(&'static self, key: Key);
+    /// How many bytes the cache holds in memory (see [`memory_used`]).
+    fn memory(&'static self) -> u64;
 }
 
 pub(crate) struct Registry(Mutex<Vec<&'static dyn Clear>>);
@@ -27,6 +29,11 @@ static METHODS: Mutex<Vec<Method>> = Mutex::new(Vec::new());
 impl Registry {
     pub(crate) fn register(&self, cache: &'static dyn Clear) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(cache);
+    }
+
+    fn memory(&self) -> u64 {
+        let caches = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        caches.into_iter().map(|cache| cache.memory()).sum()
     }
 
     pub(crate) fn clear_all(&self) {
@@ -48,6 +55,18 @@ pub fn clear_all_data() {
 /// Empties every `#[cache_resource]` cache in the process, releasing each value.
 pub fn clear_all_resources() {
     RESOURCES.clear_all();
+}
+
+/// How many bytes every cache of the process holds in memory, counted as `max_size` counts
+/// them: for each entry, its value's bytes (a `#[cache_data]` value's encoding; what
+/// `weigh` says of a `#[cache_resource]` value, or nothing without `weigh`) plus
+/// [`ENTRY_OVERHEAD`](crate::ENTRY_OVERHEAD). Persisted copies on disk are not counted.
+///
+/// ```
+/// assert_eq!(fncache_runtime::memory_used(), 0); // nothing is cached yet
+/// ```
+pub fn memory_used() -> u64 {
+    DATA.memory() + RESOURCES.memory()
 }
 
 /// A cached method's name and the last instance it was registered under, kept in a `static`

@@ -427,4 +427,8 @@ impl Clear for ResourceCache {
     fn clear_entry(&'static self, key: Key) {
         ResourceCache::clear_entry(self, key);
     }
+
+    fn memory(&'static self) -> u64 {
+        self.state.get().map_or(0, |state| state.store.bytes())
+    }
 }

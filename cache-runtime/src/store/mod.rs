@@ -72,6 +72,9 @@ pub(crate) struct Store<V> {
     limits: Limits,
     /// How many `Slot::Ready` entries the map holds.
     ready: AtomicUsize,
+    /// What they weigh: their values' bytes plus [`ENTRY_OVERHEAD`] each. Changed by stores
+    /// and removals only, never by a hit.
+    bytes: AtomicU64,
     next_id: AtomicU64,
     /// The LRU order of a bounded store (see [`recency`]); taken after a slot's lock, never
     /// before one.
@@ -191,6 +194,7 @@ impl<V: Shared> Store<V> {
         Store {
             map: DashMap::with_hasher(KeyHasherBuilder::default()),
             ready: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
             next_id: AtomicU64::new(0),
             recency: Mutex::new(Recency::new()),
             oversized: AtomicBool::new(false),
@@ -387,8 +391,9 @@ impl<V: Shared> Store<V> {
             0
         };
         let mut evicted = Vec::new();
+        let weight = entry_weight(&value);
         let node = if self.limits.bounded() {
-            self.order(key, id, value.weight(), &uses, &mut evicted)
+            self.order(key, id, weight, &uses, &mut evicted)
         } else {
             recency::NIL
         };
@@ -402,6 +407,7 @@ impl<V: Shared> Store<V> {
         // Counted before the slot is unlocked, so that a removal, which can only see it after,
         // never takes the count below zero.
         self.ready.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(weight, Ordering::Relaxed);
         if self.limits.ttl.is_some() {
             // Also under the slot's lock: a removal of the entry, which takes its item out,
             // comes after the item is in.
@@ -424,11 +430,10 @@ impl<V: Shared> Store<V> {
         &self,
         key: Key,
         id: u64,
-        value_weight: u64,
+        weight: u64,
         uses: &[u32],
         evicted: &mut Vec<recency::Evicted>,
     ) -> u32 {
-        let weight = value_weight.saturating_add(ENTRY_OVERHEAD);
         let mut recency = lock(&self.recency);
         recency.replay(uses);
         let node = recency.insert(key, id, weight);
@@ -495,6 +500,8 @@ impl<V: Shared> Store<V> {
             false
         });
         self.ready.fetch_sub(removed.len(), Ordering::Relaxed);
+        let bytes = removed.iter().map(|(value, ..)| entry_weight(value)).sum();
+        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
         self.epoch.bump();
         if self.limits.ttl.is_some() {
             let mut expiry = lock(&self.expiry);
@@ -514,6 +521,11 @@ impl<V: Shared> Store<V> {
     /// How many values the store holds.
     pub(crate) fn len(&self) -> usize {
         self.ready.load(Ordering::Relaxed)
+    }
+
+    /// How many bytes the store holds, as `max_size` counts them.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// How many entries the expiry bookkeeping holds (at most [`len`](Self::len), give or take
@@ -571,6 +583,8 @@ impl<V: Shared> Store<V> {
     /// every front's view of it. Returns its value, to be released.
     fn forget(&self, entry: Ready<V>) -> V {
         self.ready.fetch_sub(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_sub(entry_weight(&entry.value), Ordering::Relaxed);
         if self.limits.bounded() {
             lock(&self.recency).remove(entry.node, entry.id);
         }
@@ -618,6 +632,11 @@ impl<V: Shared> Store<V> {
             tracing::warn!("fncache: {what} (logged once per function)");
         }
     }
+}
+
+/// What an entry holding `value` counts against `max_size`.
+fn entry_weight<V: Shared>(value: &V) -> u64 {
+    value.weight().saturating_add(ENTRY_OVERHEAD)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -848,6 +867,7 @@ mod tests {
                     }
                     prop_assert_eq!(store.len(), model.entries.len());
                     prop_assert_eq!(lock(&store.recency).weight(), model.weight());
+                    prop_assert_eq!(store.bytes(), model.weight());
                 }
             }
         }
