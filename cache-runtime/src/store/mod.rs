@@ -179,6 +179,12 @@ impl<V> Flight<V> {
     }
 }
 
+/// How a round of a lookup ended: with what the caller gets, or with a flight to wait for.
+enum Round<'s, V: Shared> {
+    Done(Lookup<'s, V>),
+    Wait(Arc<Flight<V>>),
+}
+
 /// What the slow path decided while it held the map's lock.
 enum Step<V> {
     /// A stored value, and its node in the LRU order.
@@ -209,23 +215,17 @@ impl<V: Shared> Store<V> {
     /// Finds `key`'s value in the shared map, waits for it (blocking the thread), or makes the
     /// caller compute it. Callers look in the thread's front first ([`peek`](Self::peek)), so
     /// this is everything but the fastest hit, kept out of line.
+    ///
+    /// It and [`lookup_async`](Self::lookup_async) share every step but the wait.
     #[inline(never)]
     pub(crate) fn lookup(&self, key: Key) -> Lookup<'_, V> {
-        if key.is_uncacheable() {
-            return Lookup::Bypass;
-        }
-        if let Some(hit) = self.find(key) {
-            return hit;
+        if let Some(found) = self.start(key) {
+            return found;
         }
         loop {
-            match self.claim(key, Owner::this_thread()) {
-                Step::Hit(value, node) => {
-                    self.note_use(node);
-                    return Lookup::Hit(value);
-                }
-                Step::Own(flight) => return self.ticket(key, flight),
-                Step::Expired(value) => self.release(value),
-                Step::Wait(flight) => match flight.wait() {
+            match self.round(key, Owner::this_thread()) {
+                Round::Done(found) => return found,
+                Round::Wait(flight) => match flight.wait() {
                     Wait::Settled(Some(value)) => return Lookup::Fresh(value),
                     Wait::Settled(None) => {}
                     Wait::Cycle => return Lookup::Bypass,
@@ -237,26 +237,42 @@ impl<V: Shared> Store<V> {
     /// Like [`lookup`](Self::lookup), but waits for another caller's computation without
     /// blocking the thread.
     pub(crate) async fn lookup_async(&self, key: Key) -> Lookup<'_, V> {
-        if key.is_uncacheable() {
-            return Lookup::Bypass;
-        }
-        if let Some(hit) = self.find(key) {
-            return hit;
+        if let Some(found) = self.start(key) {
+            return found;
         }
         loop {
-            match self.claim(key, Owner::Task) {
-                Step::Hit(value, node) => {
-                    self.note_use(node);
-                    return Lookup::Hit(value);
-                }
-                Step::Own(flight) => return self.ticket(key, flight),
-                Step::Expired(value) => self.release(value),
-                Step::Wait(flight) if flight.is_computed_here() => return Lookup::Bypass,
-                Step::Wait(flight) => {
+            match self.round(key, Owner::Task) {
+                Round::Done(found) => return found,
+                Round::Wait(flight) if flight.is_computed_here() => return Lookup::Bypass,
+                Round::Wait(flight) => {
                     if let Some(value) = flight.wait_async().await {
                         return Lookup::Fresh(value);
                     }
                 }
+            }
+        }
+    }
+
+    /// What a lookup finds before it takes a lock: a key with no identity, or a stored value.
+    fn start(&self, key: Key) -> Option<Lookup<'_, V>> {
+        if key.is_uncacheable() {
+            return Some(Lookup::Bypass);
+        }
+        self.find(key)
+    }
+
+    /// One round of a lookup under the key's lock, expired entries released and looked past:
+    /// a value, the right to compute, or someone else's computation to wait for.
+    fn round(&self, key: Key, owner: Owner) -> Round<'_, V> {
+        loop {
+            match self.claim(key, owner) {
+                Step::Hit(value, node) => {
+                    self.note_use(node);
+                    return Round::Done(Lookup::Hit(value));
+                }
+                Step::Own(flight) => return Round::Done(self.ticket(key, flight)),
+                Step::Expired(value) => self.release(value),
+                Step::Wait(flight) => return Round::Wait(flight),
             }
         }
     }
