@@ -52,3 +52,38 @@ fn a_bounded_recursion_of_100k_levels_fits_and_stays_bounded() {
     assert_eq!(on_main_sized_stack(|| bounded_depth(LEVELS)), LEVELS);
     assert_eq!(bounded_depth::__fncache().len(), 1000);
 }
+
+static FAIL_AT_BOTTOM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+#[cache_data(show_spinner = false)]
+fn fragile(n: u64) -> u64 {
+    if n == 0 {
+        assert!(
+            !FAIL_AT_BOTTOM.swap(false, std::sync::atomic::Ordering::SeqCst),
+            "the bottom level fails the first time"
+        );
+        0
+    } else {
+        fragile(n - 1) + 1
+    }
+}
+
+/// A panic at the bottom of a deep recursion unwinds through every stack segment the misses
+/// grew, stores nothing on the way, and the next call computes afresh.
+#[test]
+fn a_panic_at_the_bottom_of_a_deep_recursion_unwinds_and_stores_nothing() {
+    let first = on_main_sized_stack_result(|| fragile(LEVELS));
+    assert!(first.is_err(), "the panic reached the top");
+    assert_eq!(fragile::__fncache().len(), 0, "no level was stored");
+    assert_eq!(on_main_sized_stack(|| fragile(LEVELS)), LEVELS);
+}
+
+fn on_main_sized_stack_result<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::thread::Result<T> {
+    std::thread::Builder::new()
+        .stack_size(MAIN_STACK)
+        .spawn(f)
+        .expect("a thread")
+        .join()
+}
