@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::quantity::{self, Part};
+use fncache_units::quantity::{self, Part};
 
 /// The accepted forms, for error messages.
 pub(crate) const FORMS: &str = "a positive number of seconds (`ttl = 60`, `ttl = 0.5`), a duration string \

@@ -14,7 +14,6 @@ mod effects;
 mod errors;
 mod expand;
 mod input;
-mod quantity;
 mod size;
 #[cfg(test)]
 mod snapshots;

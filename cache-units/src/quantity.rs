@@ -2,15 +2,24 @@
 
 /// One part at the start of a text: a number (digits and a point), optional spaces, a unit
 /// (letters, possibly none), and the rest of the text.
-pub(crate) struct Part<'t> {
-    pub(crate) value: f64,
-    pub(crate) number: &'t str,
-    pub(crate) unit: &'t str,
-    pub(crate) rest: &'t str,
+pub struct Part<'t> {
+    /// The number's value.
+    pub value: f64,
+    /// The number as written.
+    pub number: &'t str,
+    /// The unit as written, without the spaces before it; empty if there is none.
+    pub unit: &'t str,
+    /// What follows the unit.
+    pub rest: &'t str,
 }
 
 /// Reads the part `text` starts with.
-pub(crate) fn leading(text: &str) -> Result<Part<'_>, String> {
+///
+/// ```
+/// let part = fncache_units::quantity::leading("1.5 h 30m").unwrap();
+/// assert_eq!((part.value, part.unit, part.rest), (1.5, "h", " 30m"));
+/// ```
+pub fn leading(text: &str) -> Result<Part<'_>, String> {
     let number_len = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
