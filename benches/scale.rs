@@ -8,6 +8,11 @@
 //! - `miss/*`: the bare miss of the same function in an unbounded cache, cleared every 100k
 //!   calls outside the timing so that the map stays the same size throughout.
 //! - `hit_100k/*`: one hit per iteration over 100k pre-warmed keys, scattered over `u64`.
+//! - `budget/*`, last (the budget is the process's, and once set, every data cache keeps an
+//!   LRU order): `evict_100k`, the miss of an unbounded function that the memory budget holds
+//!   at 100k entries, so that every call evicts one across the budget's caches (compare
+//!   `evict/fncache_100k`); `hit_100k_data`, the hit of `hit_100k/data` with a budget set, so
+//!   that every hit is noted for the LRU order.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -62,6 +67,11 @@ fn resource_hit(x: u64) -> u64 {
 
 #[cached]
 fn cached_hit(x: u64) -> u64 {
+    x ^ 1
+}
+
+#[cache_data(show_spinner = false)]
+fn data_budgeted(x: u64) -> u64 {
     x ^ 1
 }
 
@@ -159,6 +169,21 @@ fn hit(c: &mut Criterion) {
     group.finish();
 }
 
+fn budget(c: &mut Criterion) {
+    let mut group = c.benchmark_group("budget");
+    fncache::cache_data::clear();
+    for i in 0..LARGE {
+        data_budgeted(scatter(i));
+    }
+    fncache::set_memory_budget(fncache::memory_used()).expect("a budget");
+    bench_evict(&mut group, "evict_100k", LARGE, data_budgeted);
+    // Without the budget, the caches still keep their order (and note every hit) from now on.
+    fncache::remove_memory_budget();
+    fncache::cache_data::clear();
+    bench_hit(&mut group, "hit_100k_data", data_hit);
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -168,6 +193,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = evict, miss, hit
+    targets = evict, miss, hit, budget
 }
 criterion_main!(benches);

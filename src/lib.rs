@@ -78,6 +78,14 @@
 //!   recently used entry goes first, and a hit counts as a use. Eviction takes constant time
 //!   whatever the size of the cache, and the calls of one thread see exact LRU order (hits on
 //!   other threads count once those threads store a value or have made 64 hits).
+//! - **A memory budget** bounds all caches together: [`set_memory_budget`]`("2GiB")`, at any
+//!   time, or `FNCACHE_MAX_MEMORY=2GiB` in the environment, read when the first cache is first
+//!   used (a bad value is ignored with a warning; a later `set_memory_budget` replaces it). It
+//!   covers every `#[cache_data]` cache in memory and every `#[cache_resource]` cache with
+//!   `weigh`, counted as `max_size` counts ([`memory_used`] reports the total). Over budget, the
+//!   least recently used entries across those functions go first (a warning the first time);
+//!   a smaller budget evicts before `set_memory_budget` returns; persisted copies on disk stay.
+//!   Hits count as uses across functions once handed over, as above.
 //! - **Hits from many threads.** Besides the shared cache, each thread keeps a small view of
 //!   the entries it has found (per function, up to 1024 entries in a table of at most
 //!   128 KiB), so a repeated hit takes no lock and writes no shared memory (a resource hit
@@ -85,8 +93,9 @@
 //!   Any removal (a clear, `ttl`, a failed `validate`) reaches every thread's view before its
 //!   next call. The views hold resources weakly, so a removed resource is dropped as soon as
 //!   its last caller lets it go; they hold small encoded data values (up to 512 bytes)
-//!   strongly, until the thread next calls that function. A bounded function's view also
-//!   notes which entries the thread used, for the LRU order.
+//!   strongly, until the thread next calls that function. A bounded function's view (and, once
+//!   a memory budget is set, every budgeted one's) also notes which entries the thread used,
+//!   for the LRU order.
 //!
 //!   A view is another thread's memory, which a clear cannot free: a thread that stops calling
 //!   a function keeps its view of it until it calls the function again or exits. That is at
@@ -347,7 +356,9 @@ pub use fncache_macros::cache_data;
 /// - `ttl`, `max_entries`, `show_spinner`, `show_time`: as for [`cache_data`](macro@cache_data).
 /// - `max_size = "4GiB", weigh = Model::bytes`: at most this many bytes, as `weigh` (a
 ///   `Fn(&T) -> usize`, called once when a value is stored) counts them, plus
-///   [`ENTRY_OVERHEAD`] per entry; `max_size` without `weigh` is a compile error.
+///   [`ENTRY_OVERHEAD`] per entry; `max_size` without `weigh` is a compile error. `weigh`
+///   alone bounds nothing by itself, but puts the cache under the
+///   [memory budget](set_memory_budget) and into [`memory_used`].
 /// - `validate = is_alive` or `validate = |c: &Conn| c.ping()`: a `Fn(&T) -> bool` run on every
 ///   hit (not right after a computation); `false` drops the entry and computes a new one.
 ///   Changing `validate` does not invalidate the cache. A panic in it counts as `false`.
@@ -429,7 +440,10 @@ pub mod cache_resource {
     }
 }
 
-pub use fncache_runtime::{CacheHandle, ENTRY_OVERHEAD, clock, memory_used, progress};
+pub use fncache_runtime::{
+    ByteSize, CacheHandle, ENTRY_OVERHEAD, SizeError, clock, memory_budget, memory_used, progress,
+    remove_memory_budget, set_memory_budget,
+};
 
 /// Persistence for `#[cache_data(persist = "disk")]`: where entries are kept, what makes them
 /// safe to return, and the [`Storage`](persist::Storage) trait to keep them elsewhere.

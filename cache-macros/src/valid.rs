@@ -103,16 +103,11 @@ pub(crate) fn check_options(
             "`version` names what persisted entries belong to, and this function does not persist: add `persist = true`, or remove `version`",
         );
     }
-    match (&options.max_size, &options.weigh, kind) {
-        (Some((_, span)), None, Kind::Resource) => errors.push(
+    if let (Some((_, span)), None, Kind::Resource) = (&options.max_size, &options.weigh, kind) {
+        errors.push(
             *span,
             "`max_size` on `#[cache_resource]` needs to know what a value weighs: add `weigh = path` (an `Fn(&T) -> usize` that returns the value's size in bytes), or bound the cache with `max_entries`",
-        ),
-        (None, Some(weigh), _) => errors.push(
-            syn::spanned::Spanned::span(weigh),
-            "`weigh` is what `max_size` counts, and there is no `max_size`: add `max_size = \"..\"`, or remove `weigh`",
-        ),
-        _ => {}
+        );
     }
     if let Some(flag) = &options.hash_self
         && function.receiver.is_none()

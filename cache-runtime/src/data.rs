@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::bounds::CacheData;
+use crate::budget;
 use crate::codec::{self, Codec, Exact};
 use crate::key::Key;
 use crate::options::{FnId, Options};
@@ -352,9 +353,10 @@ impl DataCache {
         self.state.get_or_init(|| {
             let options = options();
             registry::DATA.register(self);
+            budget::join(self);
             let disk = Persisted::new(&self.id, &options);
             State {
-                store: Store::new(options.limits(&self.id), None),
+                store: Store::new(options.limits(&self.id, true), None),
                 spinner: options.spinner(&self.id),
                 offset: if disk.is_some() {
                     persist::HEADER_LEN
@@ -409,5 +411,13 @@ impl Clear for DataCache {
 
     fn memory(&'static self) -> u64 {
         self.state.get().map_or(0, |state| state.store.bytes())
+    }
+}
+
+impl budget::Cache for DataCache {
+    type Value = Arc<[u8]>;
+
+    fn store(&'static self) -> Option<&'static Store<Arc<[u8]>>> {
+        self.state.get().map(|state| &state.store)
     }
 }

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod bounds;
+mod budget;
 pub mod clock;
 pub mod codec;
 mod data;
@@ -31,6 +32,7 @@ pub mod registry;
 mod resource;
 mod store;
 
+pub use budget::{ByteSize, SizeError, memory_budget, remove_memory_budget, set_memory_budget};
 pub use data::DataCache;
 pub use deprecation::log_deprecation;
 pub use options::{FnId, Options, ShowSpinner};

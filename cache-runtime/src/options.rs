@@ -153,7 +153,8 @@ impl Options {
         }
     }
 
-    pub(crate) fn limits(&self, id: &FnId) -> crate::store::Limits {
+    /// The store's limits; `budgeted` if the process's memory budget covers it.
+    pub(crate) fn limits(&self, id: &FnId, budgeted: bool) -> crate::store::Limits {
         if self.ttl == Some(Duration::ZERO) {
             tracing::warn!(
                 "fncache: `{}` has a ttl of zero, so nothing it computes is ever reused",
@@ -165,6 +166,7 @@ impl Options {
             max_entries: self.max_entries,
             max_size: self.max_size,
             path: id.path,
+            budgeted,
         }
     }
 }

@@ -13,6 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::bounds::Resource;
+use crate::budget;
 use crate::key::Key;
 use crate::options::{FnId, Options};
 use crate::progress::{self, Spinner};
@@ -25,7 +26,7 @@ type ReleaseFn = Arc<dyn Fn(&AnyValue) + Send + Sync>;
 
 /// A stored resource, with the `on_release` of the call that computed it.
 #[derive(Clone)]
-struct Held {
+pub(crate) struct Held {
     value: Arc<AnyValue>,
     release: Option<ReleaseFn>,
     /// What `weigh` said of the value when it was stored (0 without `weigh`).
@@ -183,7 +184,7 @@ impl ResourceCache {
         R: Fn(&T) + Send + Sync + 'static,
         W: Fn(&T) -> usize,
     {
-        let state = self.state(options);
+        let state = self.state(options, hooks.weigh.is_some());
         if let Some(value) = self.peek(state, &hooks, &key) {
             return Ok(value);
         }
@@ -226,7 +227,7 @@ impl ResourceCache {
         R: Fn(&T) + Send + Sync + 'static,
         W: Fn(&T) -> usize,
     {
-        let state = self.state(options);
+        let state = self.state(options, hooks.weigh.is_some());
         if let Some(value) = self.peek(state, &hooks, &key) {
             return Ok(value);
         }
@@ -371,18 +372,23 @@ impl ResourceCache {
         }
     }
 
+    /// The cache's state, made on the first call; a cache with `weigh` (`weighed`, the same on
+    /// every call) is covered by the memory budget.
     #[inline]
-    fn state(&'static self, options: impl FnOnce() -> Options) -> &'static State {
+    fn state(&'static self, options: impl FnOnce() -> Options, weighed: bool) -> &'static State {
         self.state.get_or_init(|| {
             let options = options();
             registry::RESOURCES.register(self);
+            if weighed {
+                budget::join(self);
+            }
             let release: crate::store::Release<Held> = Box::new(|held: &Held| {
                 if let Some(release) = &held.release {
                     release(&*held.value);
                 }
             });
             State {
-                store: Store::new(options.limits(&self.id), Some(release)),
+                store: Store::new(options.limits(&self.id, weighed), Some(release)),
                 spinner: options.spinner(&self.id),
             }
         })
@@ -430,5 +436,13 @@ impl Clear for ResourceCache {
 
     fn memory(&'static self) -> u64 {
         self.state.get().map_or(0, |state| state.store.bytes())
+    }
+}
+
+impl budget::Cache for ResourceCache {
+    type Value = Held;
+
+    fn store(&'static self) -> Option<&'static Store<Held>> {
+        self.state.get().map(|state| &state.store)
     }
 }

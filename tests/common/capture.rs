@@ -80,3 +80,13 @@ pub fn install() {
             .expect("no other global subscriber in this test binary");
     });
 }
+
+/// Every event logged since the capture was installed whose message contains `text`.
+pub fn lines_with(text: &str) -> Vec<Logged> {
+    install();
+    super::lock(&LOGGED)
+        .iter()
+        .filter(|logged| logged.message.contains(text))
+        .cloned()
+        .collect()
+}

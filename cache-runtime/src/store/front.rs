@@ -30,6 +30,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use super::recency::Use;
 use crate::key::{Key, KeyHasherBuilder};
 
 /// How many keys one thread keeps in the front of one store: a table of at most 2048 slots of
@@ -79,7 +80,7 @@ struct Front<W> {
     entries: Table<W>,
     /// The nodes of the entries this thread used since it last handed its uses to the store's
     /// LRU order (bounded stores only). Kept when the front is emptied by a removal.
-    uses: Vec<u32>,
+    uses: Vec<Use>,
 }
 
 /// What a front knows of one entry: kept small (with its key, one cache line), as a thread
@@ -169,18 +170,21 @@ impl Epoch {
     /// for the store to replay; `None` while the buffer has room (or the thread's locals are
     /// gone, when the use is not noted).
     #[inline]
-    pub(crate) fn note_use<V: Shared>(&self, node: u32) -> Option<Vec<u32>> {
+    pub(crate) fn note_use<V: Shared>(&self, node: u32) -> Option<Vec<Use>> {
         V::with_fronts(|fronts| {
             let mut fronts = fronts.try_borrow_mut().ok()?;
             let front = self.front_mut(&mut fronts, self.current());
-            front.uses.push(node);
+            front.uses.push(Use {
+                node,
+                tick: super::recency::tick(),
+            });
             (front.uses.len() >= super::recency::BUFFERED_USES)
                 .then(|| std::mem::take(&mut front.uses))
         })?
     }
 
     /// Takes the uses this thread noted and has not handed over yet, in order.
-    pub(crate) fn take_uses<V: Shared>(&self) -> Vec<u32> {
+    pub(crate) fn take_uses<V: Shared>(&self) -> Vec<Use> {
         V::with_fronts(|fronts| {
             let mut fronts = fronts.try_borrow_mut().ok()?;
             let front = fronts.by_store.get_mut(self.index)?.as_mut()?;

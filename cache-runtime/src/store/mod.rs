@@ -19,11 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry as MapEntry;
 
+use crate::budget;
 use crate::clock;
 use crate::flight::{Computing, Flight, Owner, Wait};
 use crate::key::{Key, KeyHasherBuilder};
 use front::{Epoch, Shared};
-use recency::Recency;
+use recency::{NIL, Recency, Use};
 
 pub(crate) mod front;
 mod recency;
@@ -52,10 +53,12 @@ pub(crate) struct Limits {
     pub(crate) max_size: Option<u64>,
     /// The function's path, for warnings.
     pub(crate) path: &'static str,
+    /// Whether the process's memory budget covers the store (see [`crate::budget`]).
+    pub(crate) budgeted: bool,
 }
 
 impl Limits {
-    /// Whether the store evicts by use: it keeps an LRU order.
+    /// Whether the store evicts by use by its own limits.
     fn bounded(&self) -> bool {
         self.max_entries.is_some() || self.max_size.is_some()
     }
@@ -153,6 +156,10 @@ impl<V: Shared> Ticket<'_, V> {
             .fulfil(self.key, &self.flight, value.clone(), age);
         self.flight.finish(value);
         self.store.release_all(let_go);
+        if self.store.limits.budgeted {
+            let store: *const Store<V> = self.store;
+            budget::stored(store.cast(), self.key);
+        }
     }
 
     /// Runs an `async` computation of this ticket's key, so that a call with the same key
@@ -210,6 +217,13 @@ impl<V: Shared> Store<V> {
             release_panicked: AtomicBool::new(false),
             epoch: Epoch::new(),
         }
+    }
+
+    /// Whether the store keeps an LRU order: for its own limits, or for the memory budget once
+    /// one was set. Never turns false again.
+    #[inline]
+    fn ordered(&self) -> bool {
+        self.limits.bounded() || (self.limits.budgeted && budget::ordering())
     }
 
     /// Finds `key`'s value in the shared map, waits for it (blocking the thread), or makes the
@@ -285,17 +299,17 @@ impl<V: Shared> Store<V> {
     /// `f` may look up other keys; what they find is not remembered in the front.
     #[inline]
     pub(crate) fn peek<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
-        if self.limits.bounded() {
-            return self.peek_bounded(key, f);
+        if self.ordered() {
+            return self.peek_ordered(key, f);
         }
         self.epoch.get::<V, R>(key, |value, stored_at, _| {
             (!self.has_expired(stored_at)).then(|| f(value))
         })
     }
 
-    /// [`peek`](Self::peek) in a bounded store: the hit is also noted as a use. Apart, so that
-    /// the hit of an unbounded store carries no node through its return value.
-    fn peek_bounded<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
+    /// [`peek`](Self::peek) in a store that keeps an LRU order: the hit is also noted as a use.
+    /// Apart, so that the hit of an unordered store carries no node through its return value.
+    fn peek_ordered<R>(&self, key: &Key, f: impl FnOnce(&V::Near) -> R) -> Option<R> {
         let (found, node) = self.epoch.get::<V, _>(key, |value, stored_at, node| {
             (!self.has_expired(stored_at)).then(|| (f(value), node))
         })?;
@@ -303,11 +317,11 @@ impl<V: Shared> Store<V> {
         Some(found)
     }
 
-    /// Tells a bounded store's LRU order that this thread used the entry at `node`: noted in
-    /// the thread's front, replayed once enough are noted.
+    /// Tells the store's LRU order, if it keeps one, that this thread used the entry at `node`:
+    /// noted in the thread's front, replayed once enough are noted.
     #[inline]
     fn note_use(&self, node: u32) {
-        if self.limits.bounded()
+        if self.ordered()
             && let Some(uses) = self.epoch.note_use::<V>(node)
         {
             self.hand_over(&uses);
@@ -315,7 +329,7 @@ impl<V: Shared> Store<V> {
     }
 
     /// Hands this thread's noted uses to the LRU order, if there are any.
-    fn hand_over(&self, uses: &[u32]) {
+    fn hand_over(&self, uses: &[Use]) {
         if !uses.is_empty() {
             lock(&self.recency).replay(uses);
         }
@@ -383,7 +397,7 @@ impl<V: Shared> Store<V> {
             self.sweep_expired(ttl, &mut let_go);
         }
         // Taken before the slot's lock: it is this thread's, and no other's, to take.
-        let uses = if self.limits.bounded() {
+        let uses = if self.ordered() {
             self.epoch.take_uses::<V>()
         } else {
             Vec::new()
@@ -408,10 +422,11 @@ impl<V: Shared> Store<V> {
         };
         let mut evicted = Vec::new();
         let weight = entry_weight(&value);
-        let node = if self.limits.bounded() {
+        // Read under the slot's lock, see `budget::start_ordering`.
+        let node = if self.ordered() {
             self.order(key, id, weight, &uses, &mut evicted)
         } else {
-            recency::NIL
+            NIL
         };
         let front_copy = value.clone();
         *slot = Slot::Ready(Ready {
@@ -424,6 +439,9 @@ impl<V: Shared> Store<V> {
         // never takes the count below zero.
         self.ready.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(weight, Ordering::Relaxed);
+        if self.limits.budgeted {
+            budget::add(weight);
+        }
         if self.limits.ttl.is_some() {
             // Also under the slot's lock: a removal of the entry, which takes its item out,
             // comes after the item is in.
@@ -437,7 +455,7 @@ impl<V: Shared> Store<V> {
         let_go
     }
 
-    /// Under the new entry's slot lock, in a bounded store: replays this thread's uses, puts
+    /// Under the new entry's slot lock, in a store that keeps an LRU order: replays this thread's uses, puts
     /// the entry first in the LRU order and takes the least recently used entries out of the
     /// order until the store is within its limits again (a value over `max_size` alone stays,
     /// by itself). Returns the new entry's node; what left the order is in `evicted`, for the
@@ -447,7 +465,7 @@ impl<V: Shared> Store<V> {
         key: Key,
         id: u64,
         weight: u64,
-        uses: &[u32],
+        uses: &[Use],
         evicted: &mut Vec<recency::Evicted>,
     ) -> u32 {
         let mut recency = lock(&self.recency);
@@ -518,6 +536,9 @@ impl<V: Shared> Store<V> {
         self.ready.fetch_sub(removed.len(), Ordering::Relaxed);
         let bytes = removed.iter().map(|(value, ..)| entry_weight(value)).sum();
         self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+        if self.limits.budgeted {
+            budget::sub(bytes);
+        }
         self.epoch.bump();
         if self.limits.ttl.is_some() {
             let mut expiry = lock(&self.expiry);
@@ -525,7 +546,7 @@ impl<V: Shared> Store<V> {
                 expiry.remove(due);
             }
         }
-        if self.limits.bounded() {
+        if removed.iter().any(|&(.., node)| node != NIL) {
             let mut recency = lock(&self.recency);
             for &(_, due, node) in &removed {
                 recency.remove(node, due.id);
@@ -599,9 +620,12 @@ impl<V: Shared> Store<V> {
     /// every front's view of it. Returns its value, to be released.
     fn forget(&self, entry: Ready<V>) -> V {
         self.ready.fetch_sub(1, Ordering::Relaxed);
-        self.bytes
-            .fetch_sub(entry_weight(&entry.value), Ordering::Relaxed);
-        if self.limits.bounded() {
+        let weight = entry_weight(&entry.value);
+        self.bytes.fetch_sub(weight, Ordering::Relaxed);
+        if self.limits.budgeted {
+            budget::sub(weight);
+        }
+        if entry.node != NIL {
             lock(&self.recency).remove(entry.node, entry.id);
         }
         if self.limits.ttl.is_some() {
@@ -612,6 +636,56 @@ impl<V: Shared> Store<V> {
         }
         self.epoch.bump();
         entry.value
+    }
+
+    /// Hands the uses this thread noted to the LRU order (for the memory budget, which is
+    /// about to compare stores).
+    pub(crate) fn hand_over_uses(&self) {
+        if self.ordered() {
+            let uses = self.epoch.take_uses::<V>();
+            self.hand_over(&uses);
+        }
+    }
+
+    /// The use number and key of the least recently used entry, in a store keeping an order.
+    pub(crate) fn oldest(&self) -> Option<(u64, Key)> {
+        lock(&self.recency).oldest()
+    }
+
+    /// Evicts and releases the least recently used entry; whether the order held one.
+    pub(crate) fn evict_oldest(&self) -> bool {
+        let Some(evicted) = lock(&self.recency).pop_oldest() else {
+            return false;
+        };
+        if let Some(value) = self.take_ready(evicted.key, |entry| entry.id == evicted.id) {
+            self.release(value);
+        }
+        true
+    }
+
+    /// Puts every stored entry that has no place in the LRU order into it, when the store
+    /// starts keeping one (see [`crate::budget`]); fronts are emptied, so that their hits note
+    /// the new nodes.
+    pub(crate) fn order_all(&self) {
+        let unordered: Vec<(Key, u64)> = self
+            .map
+            .iter()
+            .filter_map(|item| match item.value() {
+                Slot::Ready(entry) if entry.node == NIL => Some((*item.key(), entry.id)),
+                _ => None,
+            })
+            .collect();
+        for (key, id) in unordered {
+            if let Some(mut slot) = self.map.get_mut(&key)
+                && let Slot::Ready(entry) = &mut *slot
+                && entry.id == id
+                && entry.node == NIL
+            {
+                let weight = entry_weight(&entry.value);
+                entry.node = lock(&self.recency).insert(key, id, weight);
+            }
+        }
+        self.epoch.bump();
     }
 
     fn release_all(&self, values: Vec<V>) {
@@ -676,6 +750,7 @@ mod tests {
             max_entries,
             max_size: None,
             path: "test",
+            budgeted: false,
         };
         Store::new(limits, None)
     }
@@ -839,6 +914,7 @@ mod tests {
                 max_entries: Some(MAX_ENTRIES),
                 max_size: Some(MAX_SIZE),
                 path: "model",
+                budgeted: false,
             };
             Store::new(limits, None)
         }

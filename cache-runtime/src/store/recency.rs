@@ -16,6 +16,16 @@
 //! reused), so moving an entry to the front, unlinking it and finding the least recently used
 //! one each take constant time, and a store with 100k entries evicts as fast as one with 100.
 //!
+//! # The stamps
+//!
+//! The memory budget compares entries of different stores (see [`crate::budget`]), so every
+//! entry also carries a stamp of its last use, from a clock per thread: a hit takes the
+//! thread's next tick with no shared write, and a store takes a tick past every tick that
+//! reached a list so far (a Lamport clock). One thread's uses are so stamped in the order it
+//! made them, whatever the stores; another thread's stamps are ordered with them only as of
+//! their last store. A list keeps its stamps growing from tail to head (a use replayed late
+//! takes the head's stamp if that is later), so its tail is its oldest.
+//!
 //! What order this gives:
 //! - **One thread's calls: exact LRU.** Its hits are replayed, in order, before its next store
 //!   evicts.
@@ -24,6 +34,9 @@
 //!   with Caffeine's buffers. A buffered use names an entry by its node; if that node was freed
 //!   and reused meanwhile, the use lands on the newer entry. Either way only the order of
 //!   eviction is affected, never which value a key has.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::key::Key;
 
@@ -49,12 +62,57 @@ pub(crate) struct Recency {
     weight: u64,
 }
 
+thread_local! {
+    /// This thread's clock of uses: one tick per use (a hit noted, a value stored).
+    static CLOCK: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The latest tick that reached a store's list, from any thread.
+static LATEST: AtomicU64 = AtomicU64::new(0);
+
+/// The tick of a hit: this thread's next one, with no shared write.
+#[inline]
+pub(crate) fn tick() -> u64 {
+    CLOCK
+        .try_with(|clock| {
+            let tick = clock.get() + 1;
+            clock.set(tick);
+            tick
+        })
+        .unwrap_or_else(|_| LATEST.load(Ordering::Relaxed))
+}
+
+/// The tick of a value stored: past every tick that reached a list so far, and past this
+/// thread's own.
+fn tick_past_all() -> u64 {
+    let latest = LATEST.load(Ordering::Relaxed);
+    let tick = CLOCK
+        .try_with(|clock| {
+            let tick = clock.get().max(latest) + 1;
+            clock.set(tick);
+            tick
+        })
+        .unwrap_or(latest + 1);
+    LATEST.fetch_max(tick, Ordering::Relaxed);
+    tick
+}
+
+/// A hit noted by a thread: which entry, and when on the thread's clock.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Use {
+    pub(crate) node: u32,
+    pub(crate) tick: u64,
+}
+
 /// One entry's place in the list: its key and id, so that it can be taken out of the map, and
 /// its weight, so that the list knows the store's size.
 struct Node {
     key: Key,
     id: u64,
     weight: u64,
+    /// When it was last used (see [the stamps](self#the-stamps)); never less than the stamp
+    /// of the node after it towards the tail.
+    stamp: u64,
     /// Towards the head (more recently used).
     newer: u32,
     /// Towards the tail (less recently used); the next free node for a free one.
@@ -95,6 +153,7 @@ impl Recency {
             key,
             id,
             weight,
+            stamp: tick_past_all(),
             newer: NIL,
             older: NIL,
         };
@@ -114,19 +173,38 @@ impl Recency {
         index
     }
 
-    /// Marks the entry at `node` as just used, if the node holds an entry.
-    pub(crate) fn touch(&mut self, node: u32) {
-        if self.holds(node) && self.head != node {
-            self.unlink(node);
-            self.link_first(node);
+    /// Marks the entry at `node` as used at `stamp` (or at the head's, if later), if the node
+    /// holds an entry.
+    fn touch(&mut self, node: u32, stamp: u64) {
+        if self.holds(node) {
+            let head = self
+                .nodes
+                .get(self.head as usize)
+                .map_or(0, |head| head.stamp);
+            self.nodes[node as usize].stamp = stamp.max(head);
+            if self.head != node {
+                self.unlink(node);
+                self.link_first(node);
+            }
         }
     }
 
-    /// Marks the entries at `nodes` as used, in that order.
-    pub(crate) fn replay(&mut self, nodes: &[u32]) {
-        for &node in nodes {
-            self.touch(node);
+    /// Marks the entries of `uses` as used, in that order.
+    pub(crate) fn replay(&mut self, uses: &[Use]) {
+        let Some(last) = uses.last() else {
+            return;
+        };
+        for used in uses {
+            self.touch(used.node, used.tick);
         }
+        LATEST.fetch_max(last.tick, Ordering::Relaxed);
+    }
+
+    /// When the least recently used entry was last used, in the process's count of uses (what
+    /// the memory budget compares across stores), and its key.
+    pub(crate) fn oldest(&self) -> Option<(u64, Key)> {
+        let node = self.nodes.get(self.tail as usize)?;
+        Some((node.stamp, node.key))
     }
 
     /// Takes out the entry `id` at `node`; does nothing if the node no longer holds it (the
@@ -195,13 +273,23 @@ impl Recency {
     /// The ids from most to least recently used, for tests.
     #[cfg(test)]
     fn order(&self) -> Vec<u64> {
-        let mut ids = Vec::new();
+        self.walk().map(|node| node.id).collect()
+    }
+
+    /// The stamps from most to least recently used, for tests.
+    #[cfg(test)]
+    fn stamps(&self) -> Vec<u64> {
+        self.walk().map(|node| node.stamp).collect()
+    }
+
+    #[cfg(test)]
+    fn walk(&self) -> impl Iterator<Item = &Node> {
         let mut at = self.head;
-        while at != NIL {
-            ids.push(self.nodes[at as usize].id);
-            at = self.nodes[at as usize].older;
-        }
-        ids
+        std::iter::from_fn(move || {
+            let node = self.nodes.get(at as usize)?;
+            at = node.older;
+            Some(node)
+        })
     }
 }
 
@@ -221,7 +309,8 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Op {
         Insert(u64),
-        Touch(usize),
+        /// A use of a handle, noted at some tick (late, early: replays come in any order).
+        Touch(usize, u64),
         Remove(usize),
         Pop,
     }
@@ -229,7 +318,7 @@ mod tests {
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
             3 => (1u64..100).prop_map(Op::Insert),
-            3 => (0usize..64).prop_map(Op::Touch),
+            3 => (0usize..64, 0u64..1_000).prop_map(|(i, tick)| Op::Touch(i, tick)),
             1 => (0usize..64).prop_map(Op::Remove),
             1 => Just(Op::Pop),
         ]
@@ -254,9 +343,9 @@ mod tests {
                         handles.push((node, next_id));
                         next_id += 1;
                     }
-                    Op::Touch(i) if !handles.is_empty() => {
+                    Op::Touch(i, tick) if !handles.is_empty() => {
                         let (node, _) = handles[i % handles.len()];
-                        list.touch(node);
+                        list.replay(&[Use { node, tick }]);
                         if let Some(at) = model.iter().position(|&(_, n, _)| n == node) {
                             let item = model.remove(at).expect("found");
                             model.push_front(item);
@@ -275,6 +364,9 @@ mod tests {
                 }
                 let ids: Vec<u64> = model.iter().map(|&(id, _, _)| id).collect();
                 prop_assert_eq!(list.order(), ids);
+                let stamps = list.stamps();
+                prop_assert!(stamps.is_sorted_by(|newer, older| newer >= older), "{:?}", stamps);
+                prop_assert_eq!(list.oldest().map(|(stamp, _)| stamp), stamps.last().copied());
                 prop_assert_eq!(list.len(), model.len());
                 prop_assert_eq!(list.weight(), model.iter().map(|&(_, _, w)| w).sum::<u64>());
             }

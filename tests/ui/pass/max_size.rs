@@ -1,4 +1,4 @@
-//! Every form of `max_size`, and `weigh` on a resource.
+//! Every form of `max_size`, and `weigh` on a resource, with `max_size` or alone.
 use fncache::{cache_data, cache_resource};
 
 #[cache_data(max_size = 1_000_000)]
@@ -39,8 +39,15 @@ fn blob(x: u8) -> Vec<u8> {
     vec![x; 10]
 }
 
+/// `weigh` alone: what the memory budget and `memory_used` count of the value.
+#[cache_resource(weigh = |v: &Vec<u8>| v.len())]
+fn weighed(x: u8) -> Vec<u8> {
+    vec![x; 10]
+}
+
 fn main() {
     assert_eq!(bytes(1) + decimal(2) + binary(3) + lower_case(4), 10);
     assert_eq!(model(1).bytes(), 10);
     assert_eq!(blob(2).len(), 10);
+    assert_eq!(weighed(3).len(), 10);
 }
