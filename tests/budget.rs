@@ -357,3 +357,74 @@ fn a_budget_is_a_size_that_says_what_is_wrong() {
         "a bad size changes nothing"
     );
 }
+
+mod stress {
+    use super::*;
+
+    pub static COMPUTED: AtomicUsize = AtomicUsize::new(0);
+    pub static RELEASED: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+
+    pub struct Blob {
+        pub key: u64,
+        pub serial: usize,
+        pub bytes: Vec<u8>,
+    }
+
+    #[cache_resource(
+        weigh = |b: &Blob| b.bytes.len(),
+        on_release = |b: &Blob| lock(&RELEASED).push(b.serial),
+        show_spinner = false
+    )]
+    pub fn blob(key: u64) -> Blob {
+        Blob {
+            key,
+            serial: COMPUTED.fetch_add(1, SeqCst),
+            bytes: vec![key as u8; 500 + (key as usize % 7) * 300],
+        }
+    }
+}
+
+/// Four threads calling a weighed resource and a data function under one budget: every value
+/// is the caller's own, and every resource that leaves is released exactly once.
+#[test]
+fn four_threads_under_the_budget_release_each_resource_once() {
+    use mixed::unbounded;
+    use stress::{COMPUTED, RELEASED, blob};
+    let _turn = turn();
+    fncache::set_memory_budget("20KB").expect("a budget");
+    std::thread::scope(|s| {
+        for t in 0..4u64 {
+            s.spawn(move || {
+                let mut x = t + 11;
+                for _ in 0..5_000 {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    let key = (x >> 33) % 64;
+                    if x & 1 << 21 == 0 {
+                        let value = blob(key);
+                        assert_eq!(value.key, key, "a wrong value");
+                        assert_eq!(value.bytes.len(), 500 + (key as usize % 7) * 300);
+                    } else {
+                        assert_eq!(unbounded(key as u32), vec![key as u8; 500]);
+                    }
+                }
+            });
+        }
+    });
+    assert!(
+        fncache::memory_used() <= 20_000,
+        "{}",
+        fncache::memory_used()
+    );
+    blob::clear();
+    let computed = COMPUTED.load(SeqCst);
+    assert!(computed > 64, "the budget made keys recompute: {computed}");
+    let mut released = lock(&RELEASED).clone();
+    released.sort_unstable();
+    assert_eq!(
+        released,
+        (0..computed).collect::<Vec<_>>(),
+        "every value computed is released exactly once"
+    );
+}

@@ -47,6 +47,9 @@ static MEMBERS: Mutex<Vec<&'static dyn Member>> = Mutex::new(Vec::new());
 /// One thread makes room at a time; another finding it busy leaves the work to it.
 static MAKING_ROOM: Mutex<()> = Mutex::new(());
 
+/// Whether a thread found [`MAKING_ROOM`] busy since its holder last looked.
+static PENDING: AtomicBool = AtomicBool::new(false);
+
 static ENV_READ: Once = Once::new();
 
 /// Whether the budget's first eviction was reported.
@@ -271,35 +274,52 @@ pub(crate) fn ordering() -> bool {
 }
 
 pub(crate) fn add(bytes: u64) {
-    HELD.fetch_add(bytes, Ordering::Relaxed);
+    HELD.fetch_add(bytes, Ordering::SeqCst);
 }
 
 pub(crate) fn sub(bytes: u64) {
-    HELD.fetch_sub(bytes, Ordering::Relaxed);
+    HELD.fetch_sub(bytes, Ordering::SeqCst);
 }
 
 /// After a member stored the entry `key` in the store at `store`: evicts what the budget
 /// does not hold, that entry last of all (it stays, alone, if it is over budget by itself).
 #[inline]
 pub(crate) fn stored(store: *const (), key: Key) {
-    if HELD.load(Ordering::Relaxed) > LIMIT.load(Ordering::Relaxed) {
+    if HELD.load(Ordering::SeqCst) > LIMIT.load(Ordering::Relaxed) {
         make_room(Some((store, key)));
     }
 }
 
 /// Evicts the least recently used entries across the members until they hold no more than
 /// the budget, except `keep`, the entry just stored.
+///
+/// One thread evicts at a time. Another that finds it busy raises [`PENDING`] and leaves: the
+/// busy one looks again after it let go of the lock, so no store is left over budget.
 #[cold]
 fn make_room(keep: Option<(*const (), Key)>) {
-    // A thread already making room keeps going until the budget holds, this store included.
-    let Ok(_room) = MAKING_ROOM.try_lock() else {
-        return;
-    };
+    PENDING.store(true, Ordering::SeqCst);
+    let mut keep = keep;
+    loop {
+        let Ok(room) = MAKING_ROOM.try_lock() else {
+            return;
+        };
+        PENDING.store(false, Ordering::SeqCst);
+        evict_until_within(keep);
+        drop(room);
+        if !PENDING.load(Ordering::SeqCst) {
+            return;
+        }
+        // Another thread's store came in meanwhile: its entry is the newest, so it goes last.
+        keep = None;
+    }
+}
+
+fn evict_until_within(keep: Option<(*const (), Key)>) {
     let members = members();
     for member in &members {
         member.hand_over_uses();
     }
-    while HELD.load(Ordering::Relaxed) > LIMIT.load(Ordering::Relaxed) {
+    while HELD.load(Ordering::SeqCst) > LIMIT.load(Ordering::SeqCst) {
         // The entry just stored is the most recent of its store, so it is the oldest there only
         // when it is alone: that store has nothing else to give.
         let oldest = members

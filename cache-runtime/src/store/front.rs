@@ -27,8 +27,12 @@
 //! store replays when this thread stores a value or the buffer is full. So a bounded store's
 //! hit writes no shared memory either.
 
+#[cfg(loom)]
+use loom::sync::atomic::AtomicU64;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+#[cfg(not(loom))]
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::recency::Use;
 use crate::key::{Key, KeyHasherBuilder};
@@ -344,6 +348,133 @@ impl<W> Table<W> {
                 self.insert(slot.key, slot.node, near);
             }
         }
+    }
+}
+
+/// The epoch protocol under `loom`, which runs each model in every interleaving its threads
+/// allow: `RUSTFLAGS="--cfg loom" cargo test -p fncache-runtime --lib --release loom`
+/// (`.ci/run` does). The map is a mutex over one entry, as a shard of the real map is.
+#[cfg(all(test, loom))]
+mod loom_models {
+    use std::cell::RefCell;
+
+    use loom::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::key::KeyWriter;
+    use crate::store::recency::NIL;
+
+    #[derive(Clone, Debug, PartialEq)]
+    struct Probe(u64);
+
+    impl Shared for Probe {
+        type Near = u64;
+
+        fn near(&self) -> Option<u64> {
+            Some(self.0)
+        }
+
+        fn addr(&self) -> *const () {
+            std::ptr::null()
+        }
+
+        fn weight(&self) -> u64 {
+            0
+        }
+
+        fn with_fronts<R>(f: impl FnOnce(&RefCell<Fronts<u64>>) -> R) -> Option<R> {
+            loom::thread_local! {
+                static FRONTS: RefCell<Fronts<u64>> = RefCell::new(Fronts::new());
+            }
+            Some(FRONTS.with(f))
+        }
+    }
+
+    fn key() -> Key {
+        KeyWriter::new().arg(&1u64).finish()
+    }
+
+    /// What this thread's front serves for the key.
+    fn served(epoch: &Epoch) -> Option<u64> {
+        epoch.get::<Probe, _>(&key(), |&value, _, _| Some(value))
+    }
+
+    /// A lookup through the map: the epoch read first, then the entry, then the fill.
+    fn look_up(epoch: &Epoch, map: &Mutex<Option<Probe>>) {
+        let current = epoch.current();
+        let found = map.lock().expect("not poisoned").clone();
+        if let Some(value) = found {
+            epoch.fill(current, key(), &value, 0, NIL);
+        }
+    }
+
+    /// A removal: the entry out of the map, then the bump.
+    fn remove(epoch: &Epoch, map: &Mutex<Option<Probe>>) {
+        let taken = map.lock().expect("not poisoned").take();
+        epoch.bump();
+        let _released = taken;
+    }
+
+    /// A lookup that found the entry just before another thread removed it fills its front
+    /// under the older epoch, so once the removal returned, the front serves nothing.
+    #[test]
+    fn loom_a_fill_racing_a_removal_is_not_served_after_it() {
+        loom::model(|| {
+            let epoch = Arc::new(Epoch::new());
+            let map = Arc::new(Mutex::new(Some(Probe(7))));
+            let remover = {
+                let (epoch, map) = (epoch.clone(), map.clone());
+                loom::thread::spawn(move || remove(&epoch, &map))
+            };
+            look_up(&epoch, &map);
+            remover.join().expect("the remover ran");
+            assert_eq!(served(&epoch), None);
+        });
+    }
+
+    /// The regression `clear_entry_racing_a_clear_leaves_no_value_in_a_front`, in every
+    /// interleaving: a clear on another thread has taken the entry out and may not have bumped
+    /// yet; this thread's `clear_entry` finds nothing, bumps all the same, and its next call
+    /// gets nothing from its front.
+    #[test]
+    fn loom_clear_entry_racing_a_clear_leaves_no_value_in_a_front() {
+        loom::model(|| {
+            let epoch = Arc::new(Epoch::new());
+            let map = Arc::new(Mutex::new(Some(Probe(7))));
+            look_up(&epoch, &map);
+            assert_eq!(served(&epoch), Some(7), "a lookup fills the front");
+            let clear = {
+                let (epoch, map) = (epoch.clone(), map.clone());
+                loom::thread::spawn(move || remove(&epoch, &map))
+            };
+            remove(&epoch, &map); // `clear_entry` of the same key
+            assert_eq!(served(&epoch), None, "the removed value was served");
+            clear.join().expect("the clear ran");
+        });
+    }
+
+    /// Two lookups and a removal on three threads: whatever the order, a front never serves a
+    /// value after the removal returned, and a lookup after it fills nothing.
+    #[test]
+    fn loom_two_lookups_and_a_removal() {
+        loom::model(|| {
+            let epoch = Arc::new(Epoch::new());
+            let map = Arc::new(Mutex::new(Some(Probe(7))));
+            let other = {
+                let (epoch, map) = (epoch.clone(), map.clone());
+                loom::thread::spawn(move || {
+                    look_up(&epoch, &map);
+                    let before = served(&epoch);
+                    assert!(before.is_none() || before == Some(7));
+                })
+            };
+            look_up(&epoch, &map);
+            remove(&epoch, &map);
+            assert_eq!(served(&epoch), None);
+            look_up(&epoch, &map);
+            assert_eq!(served(&epoch), None);
+            other.join().expect("the other lookup ran");
+        });
     }
 }
 
