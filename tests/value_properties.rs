@@ -217,8 +217,16 @@ fn lossy(value: &Core) -> bool {
 
 static RUNS: AtomicUsize = AtomicUsize::new(0);
 
+/// The argument by its `Debug` form: these tests are about values, and two untagged variants
+/// with one payload (`Num(1)`, `Other(1)`) serialize alike, so serde keys them alike, as the
+/// crate docs say ("what serde does not write is not in the key"): keyed by serde, `echo`
+/// returned `Num(1)` for `Other(1)` whenever a run generated `Num(1)` first.
+fn by_debug(value: &Rich) -> String {
+    format!("{value:?}")
+}
+
 #[cache_data(show_spinner = false)]
-fn echo(value: Rich) -> Rich {
+fn echo(#[hash_with(by_debug)] value: Rich) -> Rich {
     RUNS.fetch_add(1, Ordering::SeqCst);
     value
 }
@@ -228,9 +236,23 @@ fn echo(value: Rich) -> Rich {
 #[serde(transparent)]
 struct Opaque(Rich);
 
+fn opaque_by_debug(value: &Opaque) -> String {
+    format!("{value:?}")
+}
+
 #[cache_data(show_spinner = false)]
-fn echo_opaque(value: Opaque) -> Opaque {
+fn echo_opaque(#[hash_with(opaque_by_debug)] value: Opaque) -> Opaque {
     value
+}
+
+/// Found by CI: `echo` keyed its argument by serde, and `Other(1)` after `Num(1)` (alike to
+/// serde) got `Num(1)` back, failing the property below for a reason that is not the codec's.
+#[test]
+fn untagged_twins_are_told_apart_by_the_test_functions() {
+    let num = Rich::Untagged(Untagged::Num(1));
+    let other = Rich::Untagged(Untagged::Other(1));
+    assert_eq!(echo(num.clone()), num);
+    assert_eq!(echo(other.clone()), other);
 }
 
 proptest! {
