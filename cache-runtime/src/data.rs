@@ -55,6 +55,15 @@ pub struct DataCache {
     state: OnceLock<State>,
 }
 
+/// What a miss of the front comes to, see [`DataCache::settle`].
+enum Settled<'s, T> {
+    Value(T),
+    /// Compute and store under the ticket; the persistent layer's generation, if it persists.
+    Compute(Ticket<'s, Arc<[u8]>>, Option<u64>),
+    /// Compute, and store nothing.
+    Plain,
+}
+
 struct State {
     store: Store<Arc<[u8]>>,
     spinner: Spinner,
@@ -101,8 +110,9 @@ impl DataCache {
 
     /// Like [`get`](Self::get) for a function returning `Result`: an `Err` is returned and not cached.
     ///
-    /// Keep in step with [`get_or_err_async`](Self::get_or_err_async): the two differ only in
-    /// how they wait and how they run `compute`.
+    /// It and [`get_or_err_async`](Self::get_or_err_async) share every step
+    /// ([`settle`](Self::settle), [`store`](Self::store)) but how they wait and how they run
+    /// `compute`.
     #[inline]
     pub fn get_or_err<T: CacheData, E>(
         &'static self,
@@ -129,24 +139,41 @@ impl DataCache {
         key: Key,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        let found = match state.store.lookup(key) {
+        match self.settle(state, key, state.store.lookup(key)) {
+            Settled::Value(value) => Ok(value),
+            Settled::Compute(ticket, generation) => {
+                let value = progress::run(self.id.name(), &state.spinner, compute)?;
+                self.store(state, exact, key, ticket, &value, generation);
+                Ok(value)
+            }
+            Settled::Plain => compute(),
+        }
+    }
+
+    /// What a lookup that missed the front comes to, the same for both kinds of wait: a value
+    /// (stored, computed by another caller, or loaded from disk), the duty to compute and
+    /// store one, or to compute without the cache.
+    fn settle<'s, T: CacheData>(
+        &self,
+        state: &'s State,
+        key: Key,
+        lookup: Lookup<'s, Arc<[u8]>>,
+    ) -> Settled<'s, T> {
+        let found = match lookup {
             Lookup::Hit(value) => (value, true),
             Lookup::Fresh(value) => (value, false),
             Lookup::Compute(ticket) => {
                 let generation = state.disk.as_ref().map(Persisted::generation);
-                let ticket = match load(state, key, ticket, generation) {
-                    Ok(value) => return Ok(value),
-                    Err(ticket) => ticket,
+                return match load(state, key, ticket, generation) {
+                    Ok(value) => Settled::Value(value),
+                    Err(ticket) => Settled::Compute(ticket, generation),
                 };
-                let value = progress::run(self.id.name(), &state.spinner, compute)?;
-                self.store(state, exact, key, ticket, &value, generation);
-                return Ok(value);
             }
-            Lookup::Bypass => return compute(),
+            Lookup::Bypass => return Settled::Plain,
         };
         match self.decode(state, key, found) {
-            Some(value) => Ok(value),
-            None => compute(),
+            Some(value) => Settled::Value(value),
+            None => Settled::Plain,
         }
     }
 
@@ -178,25 +205,15 @@ impl DataCache {
         if let Some(value) = self.peek(state, &key) {
             return Ok(value);
         }
-        let found = match state.store.lookup_async(key).await {
-            Lookup::Hit(value) => (value, true),
-            Lookup::Fresh(value) => (value, false),
-            Lookup::Compute(ticket) => {
-                let generation = state.disk.as_ref().map(Persisted::generation);
-                let ticket = match load(state, key, ticket, generation) {
-                    Ok(value) => return Ok(value),
-                    Err(ticket) => ticket,
-                };
+        match self.settle(state, key, state.store.lookup_async(key).await) {
+            Settled::Value(value) => Ok(value),
+            Settled::Compute(ticket, generation) => {
                 let computing = progress::run_async(self.id.name(), &state.spinner, compute());
                 let value = ticket.computing(computing).await?;
                 self.store(state, exact, key, ticket, &value, generation);
-                return Ok(value);
+                Ok(value)
             }
-            Lookup::Bypass => return compute().await,
-        };
-        match self.decode(state, key, found) {
-            Some(value) => Ok(value),
-            None => compute().await,
+            Settled::Plain => compute().await,
         }
     }
 

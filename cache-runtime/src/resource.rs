@@ -19,7 +19,7 @@ use crate::options::{FnId, Options};
 use crate::progress::{self, Spinner};
 use crate::registry::{self, Clear};
 use crate::store::front::{Fronts, Shared};
-use crate::store::{Lookup, Store};
+use crate::store::{Lookup, Store, Ticket};
 
 type AnyValue = dyn Any + Send + Sync;
 type ReleaseFn = Arc<dyn Fn(&AnyValue) + Send + Sync>;
@@ -129,6 +129,16 @@ pub struct ResourceCache {
     state: OnceLock<State>,
 }
 
+/// What a miss of the front comes to, see [`ResourceCache::settle`].
+enum Settled<'s, T> {
+    Value(Arc<T>),
+    /// The value failed `validate` and was removed: look again.
+    Again,
+    Compute(Ticket<'s, Held>),
+    /// Compute, and store nothing.
+    Plain,
+}
+
 struct State {
     store: Store<Held>,
     spinner: Spinner,
@@ -189,27 +199,60 @@ impl ResourceCache {
             return Ok(value);
         }
         loop {
-            match state.store.lookup(key) {
-                Lookup::Hit(held) => match self.accept(&hooks, held.value) {
-                    Ok(value) => return Ok(value),
-                    Err(rejected) => state.remove_rejected(key, rejected),
-                },
-                Lookup::Fresh(value) => match value.value.downcast::<T>() {
-                    Ok(value) => return Ok(value),
-                    Err(_) => return compute().map(Arc::new),
-                },
-                Lookup::Compute(ticket) => {
+            match self.settle(state, &hooks, key, state.store.lookup(key)) {
+                Settled::Value(value) => return Ok(value),
+                Settled::Again => {}
+                Settled::Compute(ticket) => {
                     let value = Arc::new(progress::run(self.id.name(), &state.spinner, compute)?);
-                    ticket.fulfil(held(
-                        &value,
-                        hooks.on_release,
-                        self.weigh(&*value, hooks.weigh),
-                    ));
+                    self.keep(ticket, hooks, &value);
                     return Ok(value);
                 }
-                Lookup::Bypass => return compute().map(Arc::new),
+                Settled::Plain => return compute().map(Arc::new),
             }
         }
+    }
+
+    /// What a lookup that missed the front comes to, the same for both kinds of wait: a value
+    /// that passed `validate`, another look (it failed, and was removed), the duty to compute
+    /// and store one, or to compute without the cache (a value of another type was handed over).
+    fn settle<'s, T, V, R, W>(
+        &self,
+        state: &'s State,
+        hooks: &Hooks<T, V, R, W>,
+        key: Key,
+        lookup: Lookup<'s, Held>,
+    ) -> Settled<'s, T>
+    where
+        T: Resource,
+        V: Fn(&T) -> bool,
+    {
+        match lookup {
+            Lookup::Hit(held) => match self.accept(hooks, held.value) {
+                Ok(value) => Settled::Value(value),
+                Err(rejected) => {
+                    state.remove_rejected(key, rejected);
+                    Settled::Again
+                }
+            },
+            Lookup::Fresh(value) => match value.value.downcast::<T>() {
+                Ok(value) => Settled::Value(value),
+                Err(_) => Settled::Plain,
+            },
+            Lookup::Compute(ticket) => Settled::Compute(ticket),
+            Lookup::Bypass => Settled::Plain,
+        }
+    }
+
+    /// Stores a computed value under its ticket, with the call's `on_release` and what `weigh`
+    /// says of it.
+    fn keep<T, V, R, W>(&self, ticket: Ticket<'_, Held>, hooks: Hooks<T, V, R, W>, value: &Arc<T>)
+    where
+        T: Resource,
+        R: Fn(&T) + Send + Sync + 'static,
+        W: Fn(&T) -> usize,
+    {
+        let weight = self.weigh(&**value, hooks.weigh);
+        ticket.fulfil(held(value, hooks.on_release, weight));
     }
 
     /// The `async fn` form of [`get_or_err`](Self::get_or_err): concurrent awaits of one key run
@@ -232,27 +275,16 @@ impl ResourceCache {
             return Ok(value);
         }
         loop {
-            match state.store.lookup_async(key).await {
-                Lookup::Hit(held) => match self.accept(&hooks, held.value) {
-                    Ok(value) => return Ok(value),
-                    Err(rejected) => state.remove_rejected(key, rejected),
-                },
-                Lookup::Fresh(value) => match value.value.downcast::<T>() {
-                    Ok(value) => return Ok(value),
-                    Err(_) => return compute().await.map(Arc::new),
-                },
-                Lookup::Compute(ticket) => {
+            match self.settle(state, &hooks, key, state.store.lookup_async(key).await) {
+                Settled::Value(value) => return Ok(value),
+                Settled::Again => {}
+                Settled::Compute(ticket) => {
                     let computing = progress::run_async(self.id.name(), &state.spinner, compute());
-                    let value = ticket.computing(computing).await?;
-                    let value = Arc::new(value);
-                    ticket.fulfil(held(
-                        &value,
-                        hooks.on_release,
-                        self.weigh(&*value, hooks.weigh),
-                    ));
+                    let value = Arc::new(ticket.computing(computing).await?);
+                    self.keep(ticket, hooks, &value);
                     return Ok(value);
                 }
-                Lookup::Bypass => return compute().await.map(Arc::new),
+                Settled::Plain => return compute().await.map(Arc::new),
             }
         }
     }
