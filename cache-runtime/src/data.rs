@@ -111,7 +111,7 @@ impl DataCache {
     /// Like [`get`](Self::get) for a function returning `Result`: an `Err` is returned and not cached.
     ///
     /// It and [`get_or_err_async`](Self::get_or_err_async) share every step
-    /// ([`settle`](Self::settle), [`store`](Self::store)) but how they wait and how they run
+    /// (`settle`, `store`) but how they wait and how they run
     /// `compute`.
     #[inline]
     pub fn get_or_err<T: CacheData, E>(
