@@ -11,8 +11,8 @@
 //! - `budget/*`, last (the budget is the process's, and once set, every data cache keeps an
 //!   LRU order): `evict_100k`, the miss of an unbounded function that the memory budget holds
 //!   at 100k entries, so that every call evicts one across the budget's caches (compare
-//!   `evict/fncache_100k`); `hit_100k_data`, the hit of `hit_100k/data` with a budget set, so
-//!   that every hit is noted for the LRU order.
+//!   `evict/fncache_100k`); `hit_100k_data`, the hit of `hit_100k/data` after a budget was set
+//!   (and removed), so that every hit is noted for the LRU order.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -82,10 +82,12 @@
 //!   time, or `FNCACHE_MAX_MEMORY=2GiB` in the environment, read when the first cache is first
 //!   used (a bad value is ignored with a warning; a later `set_memory_budget` replaces it). It
 //!   covers every `#[cache_data]` cache in memory and every `#[cache_resource]` cache with
-//!   `weigh`, counted as `max_size` counts ([`memory_used`] reports the total). Over budget, the
-//!   least recently used entries across those functions go first (a warning the first time);
-//!   a smaller budget evicts before `set_memory_budget` returns; persisted copies on disk stay.
-//!   Hits count as uses across functions once handed over, as above.
+//!   `weigh`, counted as `max_size` counts ([`memory_used`] also counts the entry overhead of
+//!   resource caches without `weigh`, which the budget leaves alone). Over budget, the least
+//!   recently used entries across those functions go first (a warning the first time); a
+//!   smaller budget evicts before `set_memory_budget` returns; persisted copies on disk stay.
+//!   One thread's calls are ordered exactly across functions; other threads' hits count once
+//!   handed over, as above.
 //! - **Hits from many threads.** Besides the shared cache, each thread keeps a small view of
 //!   the entries it has found (per function, up to 1024 entries in a table of at most
 //!   128 KiB), so a repeated hit takes no lock and writes no shared memory (a resource hit

@@ -10,12 +10,13 @@
 //! # How entries of different functions are compared
 //!
 //! Each store keeps its entries in LRU order (see the store's `recency` module), and every entry
-//! carries the process-wide number of its last use. To make room, the budget looks at the least
-//! recently used entry of each member store and evicts the oldest of them, until the bytes held
-//! are within the budget. A hit's use is numbered when its thread hands it to the store (at the
-//! thread's next store into that cache, or after 64 hits); before it evicts, the evicting thread
-//! hands over its own uses of every member. So one thread's calls of one function keep their
-//! exact order, and the order across functions is exact up to the hits not handed over yet.
+//! carries a stamp of its last use from a per-thread Lamport clock: a hit takes its thread's
+//! next tick (no shared write), a store takes a tick past every tick seen so far. To make room,
+//! the budget looks at the least recently used entry of each member store and evicts the one
+//! with the oldest stamp, until the bytes held are within the budget; before it does, the
+//! evicting thread hands its own noted hits to every member. So one thread's calls keep their
+//! exact order across functions; another thread's hits reach the order at its next store into
+//! that cache or after 64 hits, and are compared as of its clock.
 //!
 //! Stores keep no LRU order until they need one: a store without `max_entries` or `max_size`
 //! starts keeping one when a budget is first set (putting its existing entries in it, oldest
@@ -213,7 +214,8 @@ pub fn set_memory_budget(budget: impl ByteSize) -> Result<(), SizeError> {
     Ok(())
 }
 
-/// Removes the memory budget: each cache is bounded by its own options only.
+/// Removes the memory budget: each cache is bounded by its own options only. (Caches that
+/// started keeping an LRU order for the budget keep it, and their hits go on noting uses.)
 pub fn remove_memory_budget() {
     read_env();
     LIMIT.store(NONE, Ordering::Relaxed);

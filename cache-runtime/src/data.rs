@@ -110,9 +110,8 @@ impl DataCache {
 
     /// Like [`get`](Self::get) for a function returning `Result`: an `Err` is returned and not cached.
     ///
-    /// It and [`get_or_err_async`](Self::get_or_err_async) share every step
-    /// (`settle`, `store`) but how they wait and how they run
-    /// `compute`.
+    /// It and [`get_or_err_async`](Self::get_or_err_async) share every step (`settle`,
+    /// `store`) but how they wait and how they run `compute`.
     #[inline]
     pub fn get_or_err<T: CacheData, E>(
         &'static self,

@@ -455,11 +455,11 @@ impl<V: Shared> Store<V> {
         let_go
     }
 
-    /// Under the new entry's slot lock, in a store that keeps an LRU order: replays this thread's uses, puts
-    /// the entry first in the LRU order and takes the least recently used entries out of the
-    /// order until the store is within its limits again (a value over `max_size` alone stays,
-    /// by itself). Returns the new entry's node; what left the order is in `evicted`, for the
-    /// caller to take out of the map once the slot is unlocked.
+    /// Under the new entry's slot lock, in a store that keeps an LRU order: replays this
+    /// thread's uses, puts the entry first in the LRU order and takes the least recently used
+    /// entries out of the order until the store is within its limits again (a value over
+    /// `max_size` alone stays, by itself). Returns the new entry's node; what left the order is
+    /// in `evicted`, for the caller to take out of the map once the slot is unlocked.
     fn order(
         &self,
         key: Key,
