@@ -141,7 +141,7 @@ impl DataCache {
         match self.settle(state, key, state.store.lookup(key)) {
             Settled::Value(value) => Ok(value),
             Settled::Compute(ticket, generation) => {
-                let value = progress::run(self.id.name(), &state.spinner, compute)?;
+                let value = progress::run(&self.id, &state.spinner, compute)?;
                 self.store(state, exact, key, ticket, &value, generation);
                 Ok(value)
             }
@@ -152,6 +152,7 @@ impl DataCache {
     /// What a lookup that missed the front comes to, the same for both kinds of wait: a value
     /// (stored, computed by another caller, or loaded from disk), the duty to compute and
     /// store one, or to compute without the cache.
+    #[inline(never)]
     fn settle<'s, T: CacheData>(
         &self,
         state: &'s State,
@@ -207,7 +208,7 @@ impl DataCache {
         match self.settle(state, key, state.store.lookup_async(key).await) {
             Settled::Value(value) => Ok(value),
             Settled::Compute(ticket, generation) => {
-                let computing = progress::run_async(self.id.name(), &state.spinner, compute());
+                let computing = progress::run_async(&self.id, &state.spinner, compute());
                 let value = ticket.computing(computing).await?;
                 self.store(state, exact, key, ticket, &value, generation);
                 Ok(value)
@@ -219,6 +220,11 @@ impl DataCache {
     /// Encodes a computed value into the store (and into the persistent one, as a record
     /// after a header, unless a clear came since `generation`), or leaves it out if it cannot
     /// be encoded so that it decodes back into itself (see [`codec`]).
+    ///
+    /// Out of line, as is [`settle`](Self::settle): what they keep on the stack is then no
+    /// part of the frame that stays below a computation, which each level of a memoized
+    /// recursion pays for.
+    #[inline(never)]
     fn store<T: CacheData>(
         &self,
         state: &State,

@@ -28,9 +28,11 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
+
+use crate::options::FnId;
 
 /// Identifies one computation between [`ProgressHook::started`] and [`ProgressHook::finished`].
 pub type CallId = u64;
@@ -67,15 +69,28 @@ impl ProgressHook for NoProgress {
 
 /// Replaces the progress hook for the whole process.
 pub fn set_progress_hook(hook: impl ProgressHook) {
-    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(hook));
+    let mut installed = HOOK.write().unwrap_or_else(|e| e.into_inner());
+    *installed = Some(Arc::new(hook));
+    INSTALLED.store(true, Ordering::Release);
 }
 
 /// Restores the default stderr spinner.
 pub fn reset_progress_hook() {
-    *HOOK.write().unwrap_or_else(|e| e.into_inner()) = None;
+    let mut installed = HOOK.write().unwrap_or_else(|e| e.into_inner());
+    *installed = None;
+    INSTALLED.store(false, Ordering::Release);
 }
 
 static HOOK: RwLock<Option<Arc<dyn ProgressHook>>> = RwLock::new(None);
+/// Whether `HOOK` holds a hook of the user's: written under its write lock, read without it.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Whether a computation that starts now is worth telling anyone about: a hook of the user's
+/// hears of every one, the default hook only draws on a terminal. Otherwise a miss skips the
+/// hook's lock, its reference count, the call id and both clock reads.
+fn listened_to() -> bool {
+    INSTALLED.load(Ordering::Acquire) || stderr_is_terminal()
+}
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
@@ -110,21 +125,35 @@ const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 /// the function's own, so it would overflow a stack that the plain function fits in. So a
 /// computation that starts near the end of the stack runs on a fresh segment, as rustc grows
 /// its own (`stacker`): a check of the stack pointer per miss, nothing on a hit.
-pub(crate) fn run<R>(function: &str, spinner: &Spinner, compute: impl FnOnce() -> R) -> R {
+pub(crate) fn run<R>(function: &FnId, spinner: &Spinner, compute: impl FnOnce() -> R) -> R {
     let depth = DEPTH.with(|d| d.replace(d.get() + 1));
     let _depth = Restore(depth);
     let _shown = match &spinner.text {
-        Some(text) if depth == 0 => Some(Shown::start(function, text, spinner.show_time)),
+        Some(text) if depth == 0 && listened_to() => {
+            Some(Shown::start(function.name(), text, spinner.show_time))
+        }
         _ => None,
     };
-    stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, compute)
+    if stacker::remaining_stack().is_some_and(|left| left >= STACK_RED_ZONE) {
+        compute()
+    } else {
+        on_new_segment(compute)
+    }
+}
+
+/// Runs `compute` on a fresh stack segment. Out of line, so that what `stacker::grow` keeps
+/// on the stack is no part of the frame that every level of a recursion pays for.
+#[cold]
+#[inline(never)]
+fn on_new_segment<R>(compute: impl FnOnce() -> R) -> R {
+    stacker::grow(STACK_SEGMENT, compute)
 }
 
 /// [`run`] for a future: the thread's depth is raised while the future is polled (so cached
 /// calls made inside it are nested), and the hook hears of it from the first poll to the end,
 /// or to the drop of a cancelled future.
 pub(crate) fn run_async<'a, F: Future + 'a>(
-    function: &'a str,
+    function: &'a FnId,
     spinner: &'a Spinner,
     compute: F,
 ) -> impl Future<Output = F::Output> + 'a {
@@ -137,8 +166,9 @@ pub(crate) fn run_async<'a, F: Future + 'a>(
         if std::mem::take(&mut first_poll)
             && depth == 0
             && let Some(text) = &spinner.text
+            && listened_to()
         {
-            shown_guard = Some(Shown::start(function, text, spinner.show_time));
+            shown_guard = Some(Shown::start(function.name(), text, spinner.show_time));
         }
         let polled = compute.as_mut().poll(cx);
         if polled.is_ready() {
@@ -164,6 +194,7 @@ struct Shown {
 }
 
 impl Shown {
+    #[inline(never)]
     fn start(function: &str, text: &str, show_time: bool) -> Self {
         let hook = HOOK
             .read()

@@ -198,12 +198,32 @@ impl ResourceCache {
         if let Some(value) = self.peek(state, &hooks, &key) {
             return Ok(value);
         }
+        self.beyond_front(state, hooks, key, compute)
+    }
+
+    /// Everything of [`get_or_err`](Self::get_or_err) but the front hit, kept out of line so
+    /// that the hit inlined into the caller is small, and so that the caller's frame, which
+    /// each level of a memoized recursion pays for, is not shaped by the miss path.
+    #[inline(never)]
+    fn beyond_front<T, E, V, R, W>(
+        &'static self,
+        state: &'static State,
+        hooks: Hooks<T, V, R, W>,
+        key: Key,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Resource,
+        V: Fn(&T) -> bool,
+        R: Fn(&T) + Send + Sync + 'static,
+        W: Fn(&T) -> usize,
+    {
         loop {
             match self.settle(state, &hooks, key, state.store.lookup(key)) {
                 Settled::Value(value) => return Ok(value),
                 Settled::Again => {}
                 Settled::Compute(ticket) => {
-                    let value = Arc::new(progress::run(self.id.name(), &state.spinner, compute)?);
+                    let value = Arc::new(progress::run(&self.id, &state.spinner, compute)?);
                     self.keep(ticket, hooks, &value);
                     return Ok(value);
                 }
@@ -215,6 +235,7 @@ impl ResourceCache {
     /// What a lookup that missed the front comes to, the same for both kinds of wait: a value
     /// that passed `validate`, another look (it failed, and was removed), the duty to compute
     /// and store one, or to compute without the cache (a value of another type was handed over).
+    #[inline(never)]
     fn settle<'s, T, V, R, W>(
         &self,
         state: &'s State,
@@ -244,7 +265,9 @@ impl ResourceCache {
     }
 
     /// Stores a computed value under its ticket, with the call's `on_release` and what `weigh`
-    /// says of it.
+    /// says of it. Out of line, as is [`settle`](Self::settle), so that neither shapes the
+    /// frame that stays below a computation.
+    #[inline(never)]
     fn keep<T, V, R, W>(&self, ticket: Ticket<'_, Held>, hooks: Hooks<T, V, R, W>, value: &Arc<T>)
     where
         T: Resource,
@@ -279,7 +302,7 @@ impl ResourceCache {
                 Settled::Value(value) => return Ok(value),
                 Settled::Again => {}
                 Settled::Compute(ticket) => {
-                    let computing = progress::run_async(self.id.name(), &state.spinner, compute());
+                    let computing = progress::run_async(&self.id, &state.spinner, compute());
                     let value = Arc::new(ticket.computing(computing).await?);
                     self.keep(ticket, hooks, &value);
                     return Ok(value);
