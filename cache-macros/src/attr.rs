@@ -301,13 +301,19 @@ fn unknown_option(attr: Attribute, name: &Ident) -> String {
         attr.name()
     );
     let name = name.to_string();
-    if !RESOURCE_OPTIONS.contains(&name.as_str()) || attr.options() == RESOURCE_OPTIONS {
+    let elsewhere = [Attribute::CacheData, Attribute::CacheResource]
+        .into_iter()
+        .filter(|other| other.options() != attr.options() && other.options().contains(&&*name))
+        .map(|other| format!("`{}`", other.name()))
+        .collect::<Vec<_>>();
+    if elsewhere.is_empty() {
         if let Some(suggestion) = closest(&name, attr.options()) {
             message.push_str(&format!(" (did you mean `{suggestion}`?)"));
         }
-        return message;
+    } else {
+        let elsewhere = elsewhere.join(" and ");
+        message.push_str(&format!(" (`{name}` is an option of {elsewhere})"));
     }
-    message.push_str(&format!(" (`{name}` is an option of `#[cache_resource]`)"));
     message
 }
 
