@@ -85,13 +85,14 @@ static HOOK: RwLock<Option<Arc<dyn ProgressHook>>> = RwLock::new(None);
 /// Whether `HOOK` holds a hook of the user's: written under its write lock, read without it.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 /// Whether a computation that starts now is worth telling anyone about: a hook of the user's
 /// hears of every one, the default hook only draws on a terminal. Otherwise a miss skips the
 /// hook's lock, its reference count, the call id and both clock reads.
 fn listened_to() -> bool {
     INSTALLED.load(Ordering::Acquire) || stderr_is_terminal()
 }
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     static DEPTH: Cell<u32> = const { Cell::new(0) };
